@@ -1,0 +1,494 @@
+//! Command-line flags shared by every lesson.
+//!
+//! Every lesson understands `--seed N`, `--schedule DIGITS`, `--predict` and `--help`, and may add
+//! flags of its own. Bad input never panics: [`Cli::parse`] prints one clear line and a hint on
+//! stderr and exits with status 2.
+//!
+//! ```
+//! use workbook::cli::Cli;
+//!
+//! let mut cli = Cli::new("lesson01", "Even and odd printer threads.");
+//! let up_to = cli.number("--up-to", "N", "print the numbers 0..=N", 10, 1..=1000);
+//! let flags = cli.try_parse_from(["--seed", "7", "--up-to", "6"]).unwrap();
+//! assert_eq!(flags[up_to], 6);
+//! assert!(flags.mode.is_replay());
+//! ```
+
+use std::ffi::OsString;
+use std::fmt;
+use std::ops::{Index, RangeInclusive};
+
+use crate::replay::Mode;
+
+/// The largest seed accepted by `--seed`.
+pub const MAX_SEED: u64 = u64::MAX;
+/// The longest `--schedule` accepted (one digit a step).
+pub const MAX_SCHEDULE_LEN: usize = 10_000;
+
+/// The flags of one lesson: the shared ones plus the lesson's own.
+pub struct Cli {
+    program: String,
+    about: String,
+    options: Vec<Declared>,
+}
+
+struct Declared {
+    flag: String,
+    value_name: Option<String>,
+    help: String,
+    kind: Kind,
+}
+
+enum Kind {
+    Number {
+        default: u64,
+        range: RangeInclusive<u64>,
+    },
+    Switch,
+}
+
+/// A handle to a number flag declared with [`Cli::number`]; index the parsed [`Flags`] with it.
+#[derive(Clone, Copy, Debug)]
+pub struct NumberFlag(usize);
+
+/// A handle to an on/off flag declared with [`Cli::switch`]; index the parsed [`Flags`] with it.
+#[derive(Clone, Copy, Debug)]
+pub struct SwitchFlag(usize);
+
+/// The parsed command line.
+#[derive(Clone, Debug)]
+pub struct Flags {
+    /// Live run or deterministic replay.
+    pub mode: Mode,
+    /// The arguments as given, to print the command that reproduces this run.
+    pub given: Vec<String>,
+    numbers: Vec<u64>,
+    switches: Vec<bool>,
+}
+
+/// What went wrong on the command line (or that help was asked for).
+#[derive(Debug, PartialEq, Eq)]
+pub enum CliError {
+    /// `--help` or `-h`: not an error, but parsing stops.
+    HelpRequested,
+    /// A bad flag or value, in one line.
+    Invalid(String),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::HelpRequested => write!(f, "help requested"),
+            CliError::Invalid(message) => write!(f, "{message}"),
+        }
+    }
+}
+
+impl Cli {
+    /// Flags for the program `program` (its binary name), described in one line by `about`.
+    pub fn new(program: &str, about: &str) -> Self {
+        Cli {
+            program: program.to_string(),
+            about: about.to_string(),
+            options: Vec::new(),
+        }
+    }
+
+    /// Declares `--flag VALUE`, a whole number in `range`, `default` when absent.
+    pub fn number(
+        &mut self,
+        flag: &str,
+        value_name: &str,
+        help: &str,
+        default: u64,
+        range: RangeInclusive<u64>,
+    ) -> NumberFlag {
+        assert!(flag.starts_with("--"), "flags are spelled --name");
+        assert!(
+            range.contains(&default),
+            "the default of {flag} must lie in its range"
+        );
+        self.options.push(Declared {
+            flag: flag.to_string(),
+            value_name: Some(value_name.to_string()),
+            help: help.to_string(),
+            kind: Kind::Number { default, range },
+        });
+        NumberFlag(self.options.len() - 1)
+    }
+
+    /// Declares an on/off `--flag`.
+    pub fn switch(&mut self, flag: &str, help: &str) -> SwitchFlag {
+        assert!(flag.starts_with("--"), "flags are spelled --name");
+        self.options.push(Declared {
+            flag: flag.to_string(),
+            value_name: None,
+            help: help.to_string(),
+            kind: Kind::Switch,
+        });
+        SwitchFlag(self.options.len() - 1)
+    }
+
+    /// The text `--help` prints.
+    pub fn help(&self) -> String {
+        let mut text = format!(
+            "{}: {}\n\nUsage: cargo run --bin {} -- [OPTIONS]\n\n",
+            self.program, self.about, self.program
+        );
+        text.push_str("Options:\n");
+        let mut rows: Vec<(String, String)> = vec![
+            ("--seed N".into(), "replay: a seeded scheduler picks whose turn each step is".into()),
+            (
+                "--schedule DIGITS".into(),
+                "replay: whose turn it is at each choice (a step where more than one thread is ready), e.g. 0110".into(),
+            ),
+            ("--predict".into(), "replay with the values hidden as ?, so you can guess first".into()),
+        ];
+        for option in &self.options {
+            let left = match &option.value_name {
+                Some(value) => format!("{} {value}", option.flag),
+                None => option.flag.clone(),
+            };
+            let right = match &option.kind {
+                Kind::Number { default, range } => format!(
+                    "{} ({}..={}, default {default})",
+                    option.help,
+                    range.start(),
+                    range.end()
+                ),
+                Kind::Switch => option.help.clone(),
+            };
+            rows.push((left, right));
+        }
+        rows.push(("-h, --help".into(), "print this help".into()));
+        let width = rows.iter().map(|(left, _)| left.len()).max().unwrap_or(0);
+        for (left, right) in rows {
+            text.push_str(&format!("  {left:width$}  {right}\n"));
+        }
+        text.push_str(
+            "\nWithout --seed or --schedule the lesson runs live: real threads, real timing,\n\
+             output that may differ from run to run.\n",
+        );
+        text
+    }
+
+    /// Parses the process's arguments. Prints help and exits 0 on `--help`; prints one line and
+    /// exits 2 on bad input.
+    pub fn parse(self) -> Flags {
+        quiet_broken_pipe();
+        match self.try_parse_from(std::env::args_os().skip(1)) {
+            Ok(flags) => flags,
+            Err(CliError::HelpRequested) => {
+                print!("{}", self.help());
+                std::process::exit(0);
+            }
+            Err(CliError::Invalid(message)) => {
+                eprintln!("error: {message}");
+                eprintln!(
+                    "Try `cargo run --bin {} -- --help` for the flags.",
+                    self.program
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// Parses `args` (without the program name). Never panics, never exits.
+    pub fn try_parse_from<I>(&self, args: I) -> Result<Flags, CliError>
+    where
+        I: IntoIterator,
+        I::Item: Into<OsString>,
+    {
+        use lexopt::prelude::*;
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let given = args
+            .iter()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        let mut parser = lexopt::Parser::from_args(args);
+        let mut seed: Option<u64> = None;
+        let mut schedule: Option<Vec<usize>> = None;
+        let mut predict = false;
+        let mut numbers: Vec<Option<u64>> = vec![None; self.options.len()];
+        let mut switches = vec![false; self.options.len()];
+
+        loop {
+            let arg = parser
+                .next()
+                .map_err(|error| CliError::Invalid(error.to_string()))?;
+            let Some(arg) = arg else { break };
+            match arg {
+                Short('h') | Long("help") => return Err(CliError::HelpRequested),
+                Long("seed") => {
+                    let text = value_text(&mut parser, "--seed")?;
+                    if seed.is_some() {
+                        return Err(CliError::Invalid("--seed is given twice".into()));
+                    }
+                    seed = Some(parse_whole_number("--seed", &text, 0..=MAX_SEED)?);
+                }
+                Long("schedule") => {
+                    let text = value_text(&mut parser, "--schedule")?;
+                    if schedule.is_some() {
+                        return Err(CliError::Invalid("--schedule is given twice".into()));
+                    }
+                    schedule = Some(parse_schedule(&text)?);
+                }
+                Long("predict") => predict = true,
+                Long(name) => {
+                    let flag = format!("--{name}");
+                    let Some(index) = self.options.iter().position(|option| option.flag == flag)
+                    else {
+                        return Err(CliError::Invalid(format!("unknown flag {flag}")));
+                    };
+                    match &self.options[index].kind {
+                        Kind::Number { range, .. } => {
+                            let text = value_text(&mut parser, &flag)?;
+                            if numbers[index].is_some() {
+                                return Err(CliError::Invalid(format!("{flag} is given twice")));
+                            }
+                            numbers[index] = Some(parse_whole_number(&flag, &text, range.clone())?);
+                        }
+                        Kind::Switch => switches[index] = true,
+                    }
+                }
+                Short(letter) => {
+                    return Err(CliError::Invalid(format!("unknown flag -{letter}")));
+                }
+                Value(value) => {
+                    return Err(CliError::Invalid(format!(
+                        "unexpected argument {:?}: every value follows a flag, e.g. --seed 7",
+                        value.to_string_lossy()
+                    )));
+                }
+            }
+        }
+        if seed.is_some() && schedule.is_some() {
+            return Err(CliError::Invalid(
+                "--seed and --schedule both choose the turns: give one of them".into(),
+            ));
+        }
+        let mode = match (seed, schedule) {
+            (Some(seed), None) => Mode::Replay {
+                seed: Some(seed),
+                schedule: None,
+                predict,
+            },
+            (None, Some(steps)) => Mode::Replay {
+                seed: None,
+                schedule: Some(steps),
+                predict,
+            },
+            // --predict alone replays seed 0: the point is to guess before you see.
+            (None, None) if predict => Mode::Replay {
+                seed: Some(0),
+                schedule: None,
+                predict,
+            },
+            _ => Mode::Live,
+        };
+        let numbers = numbers
+            .into_iter()
+            .zip(&self.options)
+            .map(|(value, option)| match (&option.kind, value) {
+                (_, Some(value)) => value,
+                (Kind::Number { default, .. }, None) => *default,
+                (Kind::Switch, None) => 0,
+            })
+            .collect();
+        Ok(Flags {
+            mode,
+            given,
+            numbers,
+            switches,
+        })
+    }
+}
+
+/// `cargo run --bin lesson01 | head` closes stdout early; `println!` then panics with a
+/// backtrace. A student did nothing wrong, so end quietly instead, as other command-line tools do.
+/// Every other panic goes to the usual handler (lesson 2 panics a thread on purpose).
+fn quiet_broken_pipe() {
+    let usual = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141); // the status a shell reports for a broken pipe
+        }
+        usual(info);
+    }));
+}
+
+fn value_text(parser: &mut lexopt::Parser, flag: &str) -> Result<String, CliError> {
+    let value = parser
+        .value()
+        .map_err(|_| CliError::Invalid(format!("{flag} needs a value")))?;
+    value
+        .into_string()
+        .map_err(|_| CliError::Invalid(format!("the value of {flag} is not valid text")))
+}
+
+/// Parses a whole number for `flag`, within `range`, with a message a student understands.
+pub fn parse_whole_number(
+    flag: &str,
+    text: &str,
+    range: RangeInclusive<u64>,
+) -> Result<u64, CliError> {
+    let outside = || {
+        CliError::Invalid(format!(
+            "{flag} must be a whole number from {} to {}, not {text:?}",
+            range.start(),
+            range.end()
+        ))
+    };
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(outside());
+    }
+    let value: u64 = text.parse().map_err(|_| outside())?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(outside())
+    }
+}
+
+/// Parses `--schedule`: one decimal digit a step, each naming a thread by its column number.
+pub fn parse_schedule(text: &str) -> Result<Vec<usize>, CliError> {
+    if text.is_empty() {
+        return Err(CliError::Invalid(
+            "--schedule needs at least one digit, e.g. --schedule 0110".into(),
+        ));
+    }
+    if text.len() > MAX_SCHEDULE_LEN {
+        return Err(CliError::Invalid(format!(
+            "--schedule is longer than {MAX_SCHEDULE_LEN} steps"
+        )));
+    }
+    text.chars()
+        .map(|digit| {
+            digit.to_digit(10).map(|d| d as usize).ok_or_else(|| {
+                CliError::Invalid(format!(
+                    "--schedule takes only digits 0-9 (thread numbers), found {digit:?} in {text:?}"
+                ))
+            })
+        })
+        .collect()
+}
+
+impl Flags {
+    /// The command that runs this lesson again with the same arguments.
+    pub fn command(&self, program: &str) -> String {
+        let mut command = format!("cargo run --bin {program}");
+        if !self.given.is_empty() {
+            command.push_str(" --");
+            for arg in &self.given {
+                command.push(' ');
+                command.push_str(arg);
+            }
+        }
+        command
+    }
+}
+
+impl Index<NumberFlag> for Flags {
+    type Output = u64;
+    fn index(&self, flag: NumberFlag) -> &u64 {
+        &self.numbers[flag.0]
+    }
+}
+
+impl Index<SwitchFlag> for Flags {
+    type Output = bool;
+    fn index(&self, flag: SwitchFlag) -> &bool {
+        &self.switches[flag.0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli() -> (Cli, NumberFlag, SwitchFlag) {
+        let mut cli = Cli::new("lesson99", "test");
+        let up_to = cli.number("--up-to", "N", "last", 10, 1..=1000);
+        let fixed = cli.switch("--fixed", "fixed version");
+        (cli, up_to, fixed)
+    }
+
+    fn error(args: &[&str]) -> String {
+        let (cli, _, _) = cli();
+        match cli.try_parse_from(args) {
+            Err(CliError::Invalid(message)) => message,
+            other => panic!("expected an error for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_live() {
+        let (cli, up_to, fixed) = cli();
+        let flags = cli.try_parse_from::<[&str; 0]>([]).unwrap();
+        assert_eq!(flags.mode, Mode::Live);
+        assert_eq!(flags[up_to], 10);
+        assert!(!flags[fixed]);
+    }
+
+    #[test]
+    fn lesson_flags_and_replay() {
+        let (cli, up_to, fixed) = cli();
+        let flags = cli
+            .try_parse_from(["--up-to", "4", "--fixed", "--schedule", "0110"])
+            .unwrap();
+        assert_eq!(flags[up_to], 4);
+        assert!(flags[fixed]);
+        assert_eq!(
+            flags.mode,
+            Mode::Replay {
+                seed: None,
+                schedule: Some(vec![0, 1, 1, 0]),
+                predict: false
+            }
+        );
+        let flags = cli.try_parse_from(["--seed=3"]).unwrap();
+        assert_eq!(
+            flags.mode,
+            Mode::Replay {
+                seed: Some(3),
+                schedule: None,
+                predict: false
+            }
+        );
+    }
+
+    #[test]
+    fn bad_input_is_one_clear_line() {
+        assert!(error(&["--seed", "abc"]).contains("whole number"));
+        assert!(error(&["--seed", "-1"]).contains("whole number"));
+        assert!(error(&["--seed", "99999999999999999999999"]).contains("whole number"));
+        assert!(error(&["--seed"]).contains("needs a value"));
+        assert!(error(&["--schedule", "0x2"]).contains("digits"));
+        assert!(error(&["--schedule", ""]).contains("at least one digit"));
+        assert!(error(&["--up-to", "0"]).contains("from 1 to 1000"));
+        assert!(error(&["--up-to", "99999999999"]).contains("from 1 to 1000"));
+        assert!(error(&["--bogus"]).contains("unknown flag --bogus"));
+        assert!(error(&["stray"]).contains("unexpected argument"));
+        assert!(error(&["--seed", "1", "--schedule", "01"]).contains("one of them"));
+        assert!(error(&["--fixed=yes"]).contains("--fixed"));
+        for message in [error(&["--seed", "abc"]), error(&["-x"])] {
+            assert!(!message.contains('\n'), "one line: {message}");
+        }
+    }
+
+    #[test]
+    fn help_is_requested_not_an_error() {
+        let (cli, _, _) = cli();
+        assert_eq!(
+            cli.try_parse_from(["--help"]).unwrap_err(),
+            CliError::HelpRequested
+        );
+        assert!(cli.help().contains("--up-to N"));
+    }
+}

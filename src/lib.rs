@@ -1,0 +1,22 @@
+//! The teaching toolkit the lessons share.
+//!
+//! It removes plumbing and nothing else: the concurrency being taught stays in the lesson files,
+//! which use `std::thread`, `parking_lot` and `crossbeam_channel` themselves.
+//!
+//! - [`cli`]: the flags every lesson understands (`--seed`, `--schedule`, `--predict`, `--help`)
+//!   plus a lesson's own, with one-line errors and exit status 2 for bad input.
+//! - [`replay`]: live runs and deterministic replays of the same real threads, with deadlock
+//!   detection instead of hangs.
+//! - [`trace`]: the trace table a replay prints.
+//! - [`process`]: running a program with a time limit, for tests and exercise checks.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod exercises;
+pub mod process;
+pub mod replay;
+pub mod trace;
+
+pub use cli::{Cli, Flags};
+pub use replay::{Actor, Mode, Outcome, Report, Run};
