@@ -213,6 +213,26 @@ fn every_solution_passes_and_every_starter_fails() {
 }
 
 #[test]
+fn every_chapter_lists_its_exercises_with_the_check_command() {
+    for exercise in exercises::all() {
+        let chapter = format!("book/src/lesson{}.md", exercise.lesson());
+        let text = fs::read_to_string(root().join(&chapter))
+            .unwrap_or_else(|error| panic!("{}: {chapter}: {error}", exercise.id));
+        let command = format!("cargo run --bin workbook -- check {}", exercise.id);
+        assert!(
+            text.contains(&command),
+            "{chapter} should list exercise {} with `{command}`",
+            exercise.id
+        );
+        assert!(
+            !text.contains(exercise.solution),
+            "{chapter} should not point at the solution {}",
+            exercise.solution
+        );
+    }
+}
+
+#[test]
 fn clippy_is_quiet_on_every_starter_and_solution() {
     if let Err(error) = built().clippy(&[]) {
         panic!("clippy -D warnings on lessons/Cargo.toml:\n{error}");

@@ -324,7 +324,7 @@ fn report_json_has_every_exercise_with_its_fields() {
     assert!(
         finished
             .stdout
-            .contains("0 of 2 exercises done, 1 hints used"),
+            .contains("0 of 2 exercises done, 1 hint used"),
         "{}",
         finished.stdout
     );

@@ -584,8 +584,9 @@ impl Workbook {
             .sum();
         println!();
         println!(
-            "{done} of {} exercises done, {hints} hints used.",
-            self.all.len()
+            "{done} of {} exercises done, {hints} hint{} used.",
+            self.all.len(),
+            if hints == 1 { "" } else { "s" }
         );
         println!("For your teacher: cargo run --bin workbook -- report --json > report.json");
         Ok(ExitCode::SUCCESS)
