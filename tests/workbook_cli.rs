@@ -115,6 +115,11 @@ fn list_shows_every_exercise_not_started() {
 
 #[test]
 fn check_of_the_starter_fails_and_says_why() {
+    if !exercises::edited_starters(&root()).is_empty() {
+        // The starters are the student's work in progress: checking them proves nothing.
+        println!("lesson 1's starters are edited: the check of a starter is not tested");
+        return;
+    }
     let student = Student::new();
     let finished = student.run(&["check", "01a"]);
     assert_eq!(
