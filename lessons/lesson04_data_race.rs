@@ -381,39 +381,32 @@ fn benchmark(threads: u64, increments: u64) {
     if cfg!(debug_assertions) {
         println!("(a debug build: for real numbers, run with cargo run --release)");
     }
-    let versions: [(&str, &dyn Fn() -> (Duration, u64)); 3] = [
-        ("racy load + store", &|| {
-            let counter = AtomicU64::new(0);
-            let time = on_threads(threads, || add_racy(&counter, increments, false));
-            (time, counter.load(Ordering::Relaxed))
-        }),
-        ("parking_lot::Mutex", &|| {
-            let counter = Mutex::new(0);
-            let time = on_threads(threads, || add_locked(&counter, increments));
-            (time, counter.into_inner())
-        }),
-        ("AtomicU64::fetch_add", &|| {
-            let counter = AtomicU64::new(0);
-            let time = on_threads(threads, || add_atomic(&counter, increments));
-            (time, counter.load(Ordering::Relaxed))
-        }),
-    ];
+    let racy = median_of_rounds(|| {
+        let counter = AtomicU64::new(0);
+        let time = on_threads(threads, || add_racy(&counter, increments, false));
+        (time, counter.load(Ordering::Relaxed))
+    });
+    let locked = median_of_rounds(|| {
+        let counter = Mutex::new(0);
+        let time = on_threads(threads, || add_locked(&counter, increments));
+        (time, counter.into_inner())
+    });
+    let atomic = median_of_rounds(|| {
+        let counter = AtomicU64::new(0);
+        let time = on_threads(threads, || add_atomic(&counter, increments));
+        (time, counter.load(Ordering::Relaxed))
+    });
     let mut rows = vec![[
         "version".to_string(),
         "ns per increment".into(),
         "final count (last round)".into(),
     ]];
-    for (name, version) in versions {
-        let mut times = Vec::new();
-        let mut count = 0;
-        for _ in 0..BENCH_ROUNDS {
-            let (time, last) = version();
-            times.push(time);
-            count = last;
-        }
-        times.sort();
-        let median = times[BENCH_ROUNDS / 2];
-        let per_increment = median.as_nanos() as f64 / total as f64;
+    for (name, (time, count)) in [
+        ("racy load + store", racy),
+        ("parking_lot::Mutex", locked),
+        ("AtomicU64::fetch_add", atomic),
+    ] {
+        let per_increment = time.as_nanos() as f64 / total as f64;
         rows.push([
             name.to_string(),
             format!("{per_increment:.1}"),
@@ -426,6 +419,19 @@ fn benchmark(threads: u64, increments: u64) {
     );
 }
 // ANCHOR_END: bench
+
+/// Runs `round` `BENCH_ROUNDS` times; returns the median time and the last round's count.
+fn median_of_rounds(round: impl Fn() -> (Duration, u64)) -> (Duration, u64) {
+    let mut times = Vec::new();
+    let mut count = 0;
+    for _ in 0..BENCH_ROUNDS {
+        let (time, last) = round();
+        times.push(time);
+        count = last;
+    }
+    times.sort();
+    (times[BENCH_ROUNDS / 2], count)
+}
 
 /// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
 fn reject(message: impl Display) -> ! {
