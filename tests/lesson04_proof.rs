@@ -33,8 +33,7 @@ fn split_load_store() -> u64 {
 fn under_a_mutex() -> u64 {
     let counter = Arc::new(Mutex::new(0));
     run_threads(&counter, |counter| *counter.lock().unwrap() += 1);
-    let count = *counter.lock().unwrap();
-    count
+    *counter.lock().unwrap()
 }
 
 /// Part 4: one indivisible `fetch_add`.
