@@ -156,13 +156,12 @@ fn live(threads: u64, increments: u64, yield_between: bool) {
     on_threads(threads, || add_racy(&counter, increments, yield_between));
     let racy = counter.load(Ordering::Relaxed);
     // ANCHOR_END: racy_live
-    println!("{threads} threads x {increments} increments{}", {
-        if yield_between {
-            " (with thread::yield_now() between load and store)"
-        } else {
-            ""
-        }
-    });
+    let how = if yield_between {
+        " (with thread::yield_now() between load and store)"
+    } else {
+        ""
+    };
+    println!("{threads} threads x {increments} increments{how}");
     print_count(racy, expected);
     println!(
         "A live run differs from run to run: it may lose many updates, a few, or (by luck, \
