@@ -172,10 +172,7 @@ fn without_join(run: Run, flags: &Flags) {
     let saved = worker.join().unwrap_or(0);
     finish(run);
     let done = done.load(Ordering::SeqCst);
-    println!(
-        "{}",
-        cut_off_summary(done, &flags.mode.reveal(saved))
-    );
+    println!("{}", cut_off_summary(done, &flags.mode.reveal(saved)));
 }
 
 /// Part 1a live: run this program again as a child process with `--no-join`, because the
