@@ -296,3 +296,52 @@ fn summarise_handshake(seen: &[String], lines: u64, flags: &Flags) {
         verdict
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_is_removed_also_when_the_work_panics() {
+        let mut seen = None;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            in_a_fresh_directory(|dir| {
+                seen = Some(dir.to_path_buf());
+                create_new(&dir.join("log.txt")).unwrap();
+                panic!("a failure in the middle of the lesson");
+            })
+        }));
+        assert!(result.is_err());
+        let dir = seen.expect("the work ran");
+        assert!(!dir.exists(), "{} was left behind", dir.display());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_writer_never_writes_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, "keep me").unwrap();
+        let path = dir.path().join("log.txt");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        assert!(create_new(&path).is_err());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep me");
+        // A dangling link is refused too: nothing is created where it points.
+        let nowhere = dir.path().join("nowhere.txt");
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
+        assert!(create_new(&dangling).is_err());
+        assert!(!nowhere.exists());
+    }
+
+    #[test]
+    fn describe_names_complete_and_half_lines() {
+        assert_eq!(describe(b""), "empty file");
+        assert_eq!(describe(b"ent"), "half a line \"ent\"");
+        assert_eq!(describe(b"entry 1\n"), "1 line");
+        assert_eq!(
+            describe(b"entry 1\nentry 2\nent"),
+            "2 lines + half a line \"ent\""
+        );
+    }
+}
