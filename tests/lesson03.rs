@@ -32,12 +32,7 @@ fn reads(section: &str) -> Vec<String> {
                 .nth(1)
                 .or(line.trim().strip_prefix("read "))
         })
-        .map(|found| {
-            found
-                .trim_end_matches(|c| c == ' ' || c == '|')
-                .trim()
-                .to_string()
-        })
+        .map(|found| found.trim_end_matches([' ', '|']).trim().to_string())
         .collect()
 }
 
