@@ -19,12 +19,16 @@ use crate::process::{self, Finished};
 
 pub mod cargo;
 pub mod lesson01;
+pub mod lesson02;
+pub mod lesson03;
 pub mod lesson04;
 
 /// Every exercise, in lesson order.
 pub fn all() -> Vec<Exercise> {
     let mut exercises = Vec::new();
     exercises.extend(lesson01::exercises());
+    exercises.extend(lesson02::exercises());
+    exercises.extend(lesson03::exercises());
     exercises.extend(lesson04::exercises());
     exercises
 }
