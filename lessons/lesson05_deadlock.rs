@@ -454,21 +454,27 @@ fn confirm_with_parking_lot(handles: &[thread::ScopedJoinHandle<'_, Option<u32>>
         println!("parking_lot's detector found no cycle among threads parked in its locks.");
     }
     for cycle in &cycles {
-        let names: Vec<&str> = cycle
+        // Which of our transfers each stuck thread is, found by its ThreadId; in column order.
+        let mut stuck: Vec<(usize, _)> = cycle
             .iter()
-            .map(|stuck| {
-                handles
+            .map(|thread| {
+                let index = handles
                     .iter()
-                    .position(|handle| handle.thread().id() == stuck.thread_id())
-                    .map_or("another thread", |index| TRANSFERS[index])
+                    .position(|handle| handle.thread().id() == thread.thread_id());
+                (index.unwrap_or(usize::MAX), thread)
             })
+            .collect();
+        stuck.sort_by_key(|(index, _)| *index);
+        let names: Vec<&str> = stuck
+            .iter()
+            .map(|(index, _)| TRANSFERS.get(*index).copied().unwrap_or("another thread"))
             .collect();
         println!(
             "parking_lot's detector agrees: a cycle of {} threads: {}",
             cycle.len(),
             names.join(", ")
         );
-        for (stuck, name) in cycle.iter().zip(&names) {
+        for ((_, stuck), name) in stuck.iter().zip(&names) {
             // The frames of this file, innermost first: where the thread asked for the lock.
             let places: Vec<String> = stuck
                 .backtrace()
