@@ -19,11 +19,13 @@ use crate::process::{self, Finished};
 
 pub mod cargo;
 pub mod lesson01;
+pub mod lesson05;
 
 /// Every exercise, in lesson order.
 pub fn all() -> Vec<Exercise> {
     let mut exercises = Vec::new();
     exercises.extend(lesson01::exercises());
+    exercises.extend(lesson05::exercises());
     exercises
 }
 
