@@ -22,6 +22,7 @@ pub mod lesson01;
 pub mod lesson02;
 pub mod lesson03;
 pub mod lesson04;
+pub mod lesson05;
 
 /// Every exercise, in lesson order.
 pub fn all() -> Vec<Exercise> {
@@ -30,6 +31,7 @@ pub fn all() -> Vec<Exercise> {
     exercises.extend(lesson02::exercises());
     exercises.extend(lesson03::exercises());
     exercises.extend(lesson04::exercises());
+    exercises.extend(lesson05::exercises());
     exercises
 }
 
