@@ -394,6 +394,27 @@ impl Flags {
     }
 }
 
+impl Flags {
+    /// The command that replays the same lesson (same lesson flags) with the choices `schedule`.
+    pub fn command_with_schedule(&self, program: &str, schedule: &str) -> String {
+        let mut kept: Vec<&str> = Vec::new();
+        let mut skip_value = false;
+        for arg in &self.given {
+            if std::mem::take(&mut skip_value) {
+                continue;
+            }
+            match arg.as_str() {
+                "--seed" | "--schedule" => skip_value = true,
+                "--predict" => {}
+                other if other.starts_with("--seed=") || other.starts_with("--schedule=") => {}
+                other => kept.push(other),
+            }
+        }
+        kept.extend(["--schedule", schedule]);
+        format!("cargo run --bin {program} -- {}", kept.join(" "))
+    }
+}
+
 impl Index<NumberFlag> for Flags {
     type Output = u64;
     fn index(&self, flag: NumberFlag) -> &u64 {
@@ -480,6 +501,23 @@ mod tests {
         for message in [error(&["--seed", "abc"]), error(&["-x"])] {
             assert!(!message.contains('\n'), "one line: {message}");
         }
+    }
+
+    #[test]
+    fn the_command_by_hand_keeps_the_lesson_flags() {
+        let (cli, _, _) = cli();
+        let flags = cli
+            .try_parse_from(["--seed", "3", "--up-to", "6", "--predict", "--fixed"])
+            .unwrap();
+        assert_eq!(
+            flags.command_with_schedule("lesson99", "0110"),
+            "cargo run --bin lesson99 -- --up-to 6 --fixed --schedule 0110"
+        );
+        let flags = cli.try_parse_from(["--schedule=01", "--up-to=6"]).unwrap();
+        assert_eq!(
+            flags.command_with_schedule("lesson99", "0110"),
+            "cargo run --bin lesson99 -- --up-to=6 --schedule 0110"
+        );
     }
 
     #[test]

@@ -150,7 +150,7 @@ pub struct Run {
     actors: Vec<String>,
     mode: Mode,
     command: Option<String>,
-    program: Option<String>,
+    program: Option<(String, Flags)>,
     scheduler: Option<Arc<Scheduler>>,
     live_width: usize,
 }
@@ -224,7 +224,7 @@ impl Run {
         }
         let mut run = Run::with_mode(&flags.mode, actors);
         run.command = Some(flags.command(program));
-        run.program = Some(program.to_string());
+        run.program = Some((program.to_string(), flags.clone()));
         run
     }
 
@@ -403,10 +403,10 @@ impl Run {
         if let Some(command) = command {
             println!("replay: {command}");
         }
-        if let (Some(program), false) = (program, report.taken.is_empty()) {
+        if let (Some((program, flags)), false) = (program, report.taken.is_empty()) {
             println!(
-                "same choices by hand: cargo run --bin {program} -- --schedule {}",
-                report.taken
+                "same choices by hand: {}",
+                flags.command_with_schedule(&program, &report.taken)
             );
         }
         if report.predict {

@@ -160,3 +160,22 @@ fn help_lists_the_flags() {
         assert!(out.contains(flag), "--help does not mention {flag}");
     }
 }
+
+#[test]
+fn the_printed_schedule_replays_the_same_steps() {
+    let out = stdout_of(LESSON, &["--seed", "5", "--up-to", "8"]);
+    let (free, _) = parts(&out);
+    let line = free
+        .lines()
+        .find_map(|line| line.strip_prefix("same choices by hand: cargo run --bin lesson01 -- "))
+        .expect("a replay prints the schedule that reproduces it");
+    let args: Vec<&str> = line.split_whitespace().collect();
+    let again = stdout_of(LESSON, &args);
+    let table = |text: &str| {
+        text.lines()
+            .take_while(|line| !line.starts_with("seed"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(table(parts(&again).0), table(free));
+}
