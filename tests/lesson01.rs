@@ -173,7 +173,7 @@ fn the_printed_schedule_replays_the_same_steps() {
     let again = stdout_of(LESSON, &args);
     let table = |text: &str| {
         text.lines()
-            .take_while(|line| !line.starts_with("seed"))
+            .take_while(|line| !line.starts_with("every thread"))
             .collect::<Vec<_>>()
             .join("\n")
     };
