@@ -9,13 +9,15 @@
 //!
 //! A check runs the built program (with a time limit) and compares what it printed against
 //! what the task asks: replay traces where order matters, invariants where it does not.
-//! Each lesson's exercises live in a module of their own (`lesson01`, ...).
+//! Each lesson's exercises live in a module of their own (`lesson01`, ...). A check reads a
+//! replay's trace table back with [`tables`], and a live run's lines with [`live_values`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::process::{self, Finished};
 
+pub mod cargo;
 pub mod lesson01;
 
 /// Every exercise, in lesson order.
@@ -167,5 +169,191 @@ impl Program {
                 format!(":\n    {}", said.join("\n    "))
             }
         )))
+    }
+}
+
+/// The starters (file names in `lessons/exercises/`) that differ from the committed version,
+/// by `git diff`: the ones a student has been working on. Empty when `root` is not a git clone
+/// (or git is not installed). The tests that prove every starter fails its check skip these, so
+/// a student's work in progress never breaks `cargo test`; a fresh clone (as in CI) has none.
+pub fn edited_starters(root: &Path) -> Vec<String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "diff",
+            "--name-only",
+            "--relative",
+            "HEAD",
+            "--",
+            "lessons/exercises",
+        ])
+        .output();
+    match output {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.trim().rsplit('/').next())
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One trace table printed by a replay, read back from a program's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    /// Thread names, one per column, in column order.
+    pub actors: Vec<String>,
+    /// The steps, in order.
+    pub steps: Vec<TableStep>,
+    /// The line after the table that says how the replay ended (empty if there is none).
+    pub outcome: String,
+}
+
+/// One row of a [`Table`]: who took the step and what its cell says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableStep {
+    /// The step number printed in the first column (from 1).
+    pub number: usize,
+    /// The column (thread number) of the thread that took the step.
+    pub actor: usize,
+    /// The cell's text: the action and its value, e.g. `print 3` or `raise flag`.
+    pub text: String,
+}
+
+impl TableStep {
+    /// The value of this step when its action is `action`: `Some("3")` for `print 3` and the
+    /// action `print`; `None` for another action.
+    pub fn value(&self, action: &str) -> Option<&str> {
+        self.text
+            .strip_prefix(action)
+            .and_then(|rest| rest.strip_prefix(' '))
+    }
+
+    /// True when this step is `action` (with or without a value). The value cannot be told
+    /// from the action's last words: `look at it 7` is also the action `look` with `at it 7`.
+    pub fn is(&self, action: &str) -> bool {
+        self.text == action || self.value(action).is_some()
+    }
+}
+
+impl Table {
+    /// True when the replay ended with every thread finished.
+    pub fn finished(&self) -> bool {
+        self.outcome.starts_with("every thread finished")
+    }
+
+    /// The column number of the thread called `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.actors.iter().position(|actor| actor == name)
+    }
+
+    /// The values of every `action` step, in order, with the column that took it.
+    pub fn values(&self, action: &str) -> Vec<(usize, String)> {
+        self.steps
+            .iter()
+            .filter_map(|step| {
+                step.value(action)
+                    .map(|value| (step.actor, value.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// Every trace table in `stdout`, in order (a program may replay more than one run).
+/// A table starts with its header line `step | ready | 0 name | ...`.
+pub fn tables(stdout: &str) -> Vec<Table> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        let Some(rest) = lines[at].strip_prefix("step | ready | ") else {
+            at += 1;
+            continue;
+        };
+        let actors: Vec<String> = rest
+            .split('|')
+            .filter_map(|cell| {
+                let (number, name) = cell.trim().split_once(' ')?;
+                number.parse::<usize>().ok()?;
+                Some(name.to_string())
+            })
+            .collect();
+        at += 2; // the header and the rule under it
+        let mut steps = Vec::new();
+        while let Some(line) = lines.get(at) {
+            // Cells are separated by `|`; trailing empty cells lose their spaces.
+            let cells: Vec<&str> = line.split('|').collect();
+            let Some(number) = cells.first().and_then(|cell| cell.trim().parse().ok()) else {
+                break;
+            };
+            let taken = cells
+                .iter()
+                .enumerate()
+                .skip(2)
+                .take(actors.len())
+                .find(|(_, cell)| !cell.trim().is_empty());
+            if let Some((column, cell)) = taken {
+                steps.push(TableStep {
+                    number,
+                    actor: column - 2,
+                    text: cell.trim().to_string(),
+                });
+            }
+            at += 1;
+        }
+        let outcome = lines.get(at).map_or("", |line| line.trim()).to_string();
+        found.push(Table {
+            actors,
+            steps,
+            outcome,
+        });
+    }
+    found
+}
+
+/// The values of every `action` line a live run printed, in order: `["0", "1"]` for the lines
+/// `print 0` and `    print 1`. Live runs print one step a line, indented by thread.
+pub fn live_values(stdout: &str, action: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix(action)?.strip_prefix(' ')?;
+            Some(rest.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trace_table_is_read_back() {
+        let out = "\
+Part 1
+step | ready | 0 even  | 1 odd
+-----+-------+---------+------------
+   1 | 01    | print 0 |
+   2 | 1     |         | look at it 7
+every thread finished after 2 steps
+replay: ...
+";
+        let found = tables(out);
+        assert_eq!(found.len(), 1);
+        let table = &found[0];
+        assert_eq!(table.actors, ["even", "odd"]);
+        assert_eq!(table.values("print"), [(0, "0".to_string())]);
+        assert_eq!(table.steps[1].value("look at it"), Some("7"));
+        assert!(table.steps[1].is("look at it") && !table.steps[1].is("look at i"));
+        assert!(table.finished());
+        assert_eq!(table.column("odd"), Some(1));
+    }
+
+    #[test]
+    fn live_lines_are_read_back() {
+        let out = "0 even        1 odd\nprint 0\n              print 1\nprinter 9\n";
+        assert_eq!(live_values(out, "print"), ["0", "1"]);
     }
 }

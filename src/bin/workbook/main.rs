@@ -1,0 +1,705 @@
+//! `cargo run --bin workbook -- <command>`: the exercises' checker, hints, solutions, progress
+//! and grading report.
+//!
+//! The exercises themselves are described in `src/exercises/` (what each asks, its hints, its
+//! check); this program builds a student's attempt (`lessons/exercises/exNNx_*.rs`, a binary of
+//! the separate package `lessons/Cargo.toml`), runs the check, and remembers the result in one
+//! small file it owns (`.workbook/progress.json`, git-ignored).
+//!
+//! Environment: `WORKBOOK_ROOT` names the repository (default: where this program was built,
+//! else the nearest folder above the current one that has `lessons/Cargo.toml`);
+//! `WORKBOOK_PROGRESS` names the progress file (default `.workbook/progress.json` in the root).
+#![forbid(unsafe_code)]
+
+mod progress;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use serde_json::json;
+use workbook::exercises::cargo::{CargoError, Exercises};
+use workbook::exercises::{self, Exercise, Program};
+
+use progress::{Progress, Status};
+
+const HELP: &str = "\
+workbook: check your exercises, ask for hints, see solutions, track your progress
+
+Usage: cargo run --bin workbook -- <COMMAND>
+
+Commands:
+  list                 every exercise, with its status and the hints you used
+  check ID             build and check one exercise (01a) or all of a lesson's (01); exit
+                       status 0 when done, 1 when not. Done means: it builds, its checks pass,
+                       and clippy has no warnings on it
+  hint ID              the next of three hints: a nudge, the API to use, nearly the answer
+  solution ID          the reference solution, once the exercise is done (or with --force)
+  reset ID --yes       put the starter back (your version is saved in .workbook/backup/)
+  report [--json]      your progress, as text for you or as JSON for your teacher
+  help                 this text
+
+Options:
+  check ID --file PATH   check the file PATH as exercise ID instead of your starter, without
+                         recording progress: for a teacher grading a student's file
+  solution ID --force    show the solution even though the exercise is not done yet
+
+Your exercises are in lessons/exercises/; edit one, then check it, e.g.
+  cargo run --bin workbook -- check 01a
+Progress is kept in .workbook/progress.json (WORKBOOK_PROGRESS names another file).
+";
+
+/// A command line that makes no sense: printed as one `error:` line, exit status 2.
+struct Usage(String);
+
+/// What a command asks the process to end with.
+type Outcome = Result<ExitCode, Usage>;
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match run(args) {
+        Ok(code) => code,
+        Err(Usage(message)) => {
+            eprintln!("error: {message}");
+            eprintln!("Try `cargo run --bin workbook -- --help` for the commands.");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The parsed command line: a command, its positional arguments, and its flags.
+#[derive(Default)]
+struct Args {
+    command: String,
+    positional: Vec<String>,
+    json: bool,
+    force: bool,
+    yes: bool,
+    file: Option<PathBuf>,
+    help: bool,
+}
+
+fn parse(args: Vec<OsString>) -> Result<Args, Usage> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut parsed = Args::default();
+    let invalid = |error: lexopt::Error| Usage(error.to_string());
+    while let Some(arg) = parser.next().map_err(invalid)? {
+        match arg {
+            Short('h') | Long("help") => parsed.help = true,
+            Long("json") => parsed.json = true,
+            Long("force") => parsed.force = true,
+            Long("yes") => parsed.yes = true,
+            Long("file") => {
+                if parsed.file.is_some() {
+                    return Err(Usage("--file is given twice".into()));
+                }
+                parsed.file = Some(PathBuf::from(parser.value().map_err(invalid)?));
+            }
+            Long(flag) => return Err(Usage(format!("unknown flag --{flag}"))),
+            Short(letter) => return Err(Usage(format!("unknown flag -{letter}"))),
+            Value(value) => {
+                let value = value
+                    .into_string()
+                    .map_err(|value| Usage(format!("{value:?} is not valid text")))?;
+                if parsed.command.is_empty() {
+                    parsed.command = value;
+                } else {
+                    parsed.positional.push(value);
+                }
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn run(args: Vec<OsString>) -> Outcome {
+    let args = parse(args)?;
+    if args.help || args.command.is_empty() || args.command == "help" {
+        if args.command.is_empty() && !args.help {
+            return Err(Usage("no command given".into()));
+        }
+        print!("{HELP}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (flags_allowed, ids): (&[&str], std::ops::RangeInclusive<usize>) =
+        match args.command.as_str() {
+            "list" => (&[], 0..=0),
+            "check" => (&["--file"], 1..=1),
+            "hint" => (&[], 1..=1),
+            "solution" => (&["--force"], 1..=1),
+            "reset" => (&["--yes"], 1..=1),
+            "report" => (&["--json"], 0..=0),
+            other => {
+                return Err(Usage(format!(
+                    "unknown command {other:?}: the commands are list, check, hint, solution, \
+                     reset, report"
+                )));
+            }
+        };
+    for (flag, given) in [
+        ("--json", args.json),
+        ("--force", args.force),
+        ("--yes", args.yes),
+        ("--file", args.file.is_some()),
+    ] {
+        if given && !flags_allowed.contains(&flag) {
+            return Err(Usage(format!("{} does not take {flag}", args.command)));
+        }
+    }
+    if !ids.contains(&args.positional.len()) {
+        return Err(Usage(match (*ids.end(), args.positional.len()) {
+            (0, _) => format!(
+                "{} takes no exercise id, got {}",
+                args.command,
+                args.positional.join(" ")
+            ),
+            (_, 0) => format!(
+                "{} needs an exercise id, e.g. `{} 01a`",
+                args.command, args.command
+            ),
+            _ => format!("{} takes one exercise id at a time", args.command),
+        }));
+    }
+    let workbook = Workbook::open()?;
+    let target = args.positional.first().map(String::as_str).unwrap_or("");
+    match args.command.as_str() {
+        "list" => workbook.list(),
+        "check" => workbook.check(target, args.file.as_deref()),
+        "hint" => workbook.hint(target),
+        "solution" => workbook.solution(target, args.force),
+        "reset" => workbook.reset(target, args.yes),
+        "report" => workbook.report(args.json),
+        _ => unreachable!("the command was matched above"),
+    }
+}
+
+/// The repository, its exercises and the student's progress.
+struct Workbook {
+    root: PathBuf,
+    package: Exercises,
+    progress: Progress,
+    all: Vec<Exercise>,
+}
+
+/// What a program's own trouble (not the student's) is reported as: exit status 2.
+fn trouble(message: String) -> Usage {
+    Usage(message)
+}
+
+impl Workbook {
+    fn open() -> Result<Workbook, Usage> {
+        let root = locate_root()?;
+        let progress_path = match std::env::var_os("WORKBOOK_PROGRESS") {
+            Some(path) if !path.is_empty() => PathBuf::from(path),
+            _ => root.join(".workbook").join("progress.json"),
+        };
+        let progress = Progress::load(&progress_path).map_err(trouble)?;
+        Ok(Workbook {
+            package: Exercises::new(&root),
+            root,
+            progress,
+            all: exercises::all(),
+        })
+    }
+
+    /// The exercises `target` names: one (`01a`) or a lesson's (`01`).
+    fn select(&self, target: &str) -> Result<Vec<Exercise>, Usage> {
+        let wanted = normalize(target);
+        let found: Vec<Exercise> = self
+            .all
+            .iter()
+            .filter(|exercise| exercise.id == wanted || exercise.lesson() == wanted)
+            .copied()
+            .collect();
+        if found.is_empty() {
+            return Err(Usage(format!(
+                "no exercise or lesson {target:?}: ids are like 01a (one exercise) or 01 (a \
+                 lesson); `cargo run --bin workbook -- list` shows them"
+            )));
+        }
+        Ok(found)
+    }
+
+    /// The one exercise `target` names (a lesson is not accepted).
+    fn one(&self, target: &str, command: &str) -> Result<Exercise, Usage> {
+        let found = self.select(target)?;
+        if found.len() == 1 && found[0].id == normalize(target) {
+            return Ok(found[0]);
+        }
+        Err(Usage(format!(
+            "{command} takes one exercise, like {}, not a lesson",
+            found[0].id
+        )))
+    }
+
+    fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    fn list(&self) -> Outcome {
+        let mut lesson = "";
+        let width = self.all.iter().map(|e| e.title.len()).max().unwrap_or(0);
+        for exercise in &self.all {
+            if exercise.lesson() != lesson {
+                lesson = exercise.lesson();
+                println!(
+                    "{}lesson {lesson} (book/src/lesson{lesson}.md)",
+                    if lesson == self.all[0].lesson() {
+                        ""
+                    } else {
+                        "\n"
+                    }
+                );
+            }
+            let entry = self.progress.entry(exercise.id);
+            println!(
+                "  {}  {:<width$}  {:<11}  hints {}/3  {}",
+                exercise.id,
+                exercise.title,
+                entry.status.word(),
+                entry.hints_used,
+                self.relative(&exercise.starter_path(&self.root)),
+            );
+        }
+        let done = self.count_done();
+        println!();
+        println!("{done} of {} exercises done.", self.all.len());
+        println!(
+            "Check one with `cargo run --bin workbook -- check 01a`, a lesson's with `check 01`."
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn count_done(&self) -> usize {
+        self.all
+            .iter()
+            .filter(|exercise| self.progress.entry(exercise.id).status == Status::Done)
+            .count()
+    }
+
+    fn check(mut self, target: &str, file: Option<&Path>) -> Outcome {
+        let selected = self.select(target)?;
+        if file.is_some() && selected.len() > 1 {
+            return Err(Usage(format!(
+                "--file checks one exercise, like {}, not a lesson",
+                selected[0].id
+            )));
+        }
+        if let Some(file) = file
+            && !file.is_file()
+        {
+            return Err(Usage(format!("--file {}: no such file", file.display())));
+        }
+        if !self.root.join("target/exercises/debug").is_dir() {
+            println!(
+                "(The first check compiles the workbook's dependencies once: about a minute.)"
+            );
+        }
+        let mut done = 0;
+        for (index, exercise) in selected.iter().enumerate() {
+            if index > 0 {
+                println!();
+            }
+            let verdict = match file {
+                Some(file) => self.check_file(exercise, file)?,
+                None => {
+                    let verdict = self.check_starter(exercise)?;
+                    self.progress
+                        .record_check(exercise.id, verdict.clone().err())
+                        .map_err(trouble)?;
+                    verdict
+                }
+            };
+            match verdict {
+                Ok(()) => {
+                    done += 1;
+                    println!("DONE: {} works, and clippy is quiet.", exercise.id);
+                    if file.is_none() {
+                        println!(
+                            "Compare with the reference solution: cargo run --bin workbook -- \
+                             solution {}",
+                            exercise.id
+                        );
+                    }
+                }
+                Err(failure) => {
+                    println!("NOT DONE: {failure}");
+                    if file.is_none() {
+                        let used = self.progress.entry(exercise.id).hints_used;
+                        if used < 3 {
+                            println!(
+                                "Stuck? cargo run --bin workbook -- hint {} (hint {} of 3)",
+                                exercise.id,
+                                used + 1
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if selected.len() > 1 {
+            println!();
+            println!(
+                "{done} of {} exercises of lesson {} done.",
+                selected.len(),
+                selected[0].lesson()
+            );
+        }
+        if file.is_some() {
+            println!("(A check of --file records no progress.)");
+        }
+        Ok(if done == selected.len() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+
+    /// Builds, checks and lints the student's starter file. `Err` is what failed, for the student.
+    fn check_starter(&self, exercise: &Exercise) -> Result<Result<(), String>, Usage> {
+        let path = exercise.starter_path(&self.root);
+        println!(
+            "Checking {} ({}): {}",
+            exercise.id,
+            exercise.title,
+            self.relative(&path)
+        );
+        flush();
+        let bin = [exercise.starter_bin()];
+        if let Some(failure) = cargo_failure(self.package.build(&bin), "does not build")? {
+            return Ok(Err(failure));
+        }
+        let program = Program::new(self.package.executable(&bin[0]), exercise.timeout);
+        if let Err(failure) = (exercise.check)(&program) {
+            return Ok(Err(failure.to_string()));
+        }
+        if let Some(failure) = cargo_failure(self.package.clippy(&bin), "has clippy warnings")? {
+            return Ok(Err(format!(
+                "your program works, but clippy is not quiet yet:{}",
+                failure.trim_start_matches("your program has clippy warnings:")
+            )));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Builds, checks and lints any file as `exercise`, recording nothing.
+    fn check_file(&self, exercise: &Exercise, file: &Path) -> Result<Result<(), String>, Usage> {
+        println!(
+            "Checking {} as exercise {} ({})",
+            file.display(),
+            exercise.id,
+            exercise.title
+        );
+        flush();
+        let graded = self
+            .package
+            .graded(file)
+            .map_err(|error| trouble(error.to_string()))?;
+        if let Some(failure) = cargo_failure(graded.build(), "does not build")? {
+            return Ok(Err(failure));
+        }
+        let program = Program::new(graded.executable(), exercise.timeout);
+        if let Err(failure) = (exercise.check)(&program) {
+            return Ok(Err(failure.to_string()));
+        }
+        if let Some(failure) = cargo_failure(graded.clippy(), "has clippy warnings")? {
+            return Ok(Err(failure));
+        }
+        Ok(Ok(()))
+    }
+
+    fn hint(mut self, target: &str) -> Outcome {
+        let exercise = self.one(target, "hint")?;
+        let used = self.progress.entry(exercise.id).hints_used;
+        let tier = (used + 1).min(3);
+        let name = ["a nudge", "the API to use", "nearly the answer"][tier - 1];
+        println!(
+            "Hint {tier} of 3 for {} ({}), {name}:",
+            exercise.id, exercise.title
+        );
+        println!();
+        println!("{}", wrap(exercise.hints[tier - 1], 96, "  "));
+        println!();
+        if used >= 3 {
+            println!(
+                "That was the last hint. The solution opens once `check {}` passes.",
+                exercise.id
+            );
+        } else {
+            self.progress
+                .update(exercise.id, |entry| entry.hints_used = tier)
+                .map_err(trouble)?;
+            if tier < 3 {
+                println!(
+                    "Still stuck? Ask again for hint {}: cargo run --bin workbook -- hint {}",
+                    tier + 1,
+                    exercise.id
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn solution(&self, target: &str, force: bool) -> Outcome {
+        let exercise = self.one(target, "solution")?;
+        let entry = self.progress.entry(exercise.id);
+        if !entry.solved && !force {
+            eprintln!(
+                "The solution of {} opens once your exercise is done: run `cargo run --bin \
+                 workbook -- check {}` until it passes (`hint {}` helps), or add --force to see \
+                 it now.",
+                exercise.id, exercise.id, exercise.id
+            );
+            return Ok(ExitCode::from(1));
+        }
+        let path = exercise.solution_path(&self.root);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|error| trouble(format!("cannot read {}: {error}", path.display())))?;
+        println!(
+            "Reference solution of {} ({}): {}",
+            exercise.id,
+            exercise.title,
+            self.relative(&path)
+        );
+        println!();
+        print!("{text}");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn reset(&self, target: &str, yes: bool) -> Outcome {
+        let exercise = self.one(target, "reset")?;
+        let path = exercise.starter_path(&self.root);
+        let relative = self.relative(&path);
+        let backup_dir = self
+            .progress
+            .path()
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("backup");
+        let backup = backup_dir.join(exercise.starter);
+        if !yes {
+            eprintln!(
+                "reset {} replaces your {relative} with the starter as it was handed out (your \
+                 version is saved as {}). To go ahead: cargo run --bin workbook -- reset {} --yes",
+                exercise.id,
+                backup.display(),
+                exercise.id
+            );
+            return Ok(ExitCode::from(1));
+        }
+        let pristine = match pristine_starter(&self.root, &relative) {
+            Ok(text) => text,
+            Err(why) => {
+                eprintln!(
+                    "Cannot reset {}: {why}. The starter as handed out is {relative} in the \
+                     workbook's repository; copy it from there.",
+                    exercise.id
+                );
+                return Ok(ExitCode::from(1));
+            }
+        };
+        let current = std::fs::read(&path).ok();
+        if current.as_deref() == Some(pristine.as_slice()) {
+            println!("{relative} is already the starter as handed out; nothing to reset.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        if let Some(current) = current {
+            std::fs::create_dir_all(&backup_dir)
+                .and_then(|()| std::fs::write(&backup, current))
+                .map_err(|error| {
+                    trouble(format!(
+                        "cannot save your version to {}: {error}",
+                        backup.display()
+                    ))
+                })?;
+            println!("Saved your version as {}.", backup.display());
+        }
+        std::fs::write(&path, pristine)
+            .map_err(|error| trouble(format!("cannot write {relative}: {error}")))?;
+        println!(
+            "Restored {relative} to the starter. Check it again with: cargo run --bin workbook \
+             -- check {}",
+            exercise.id
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn report(&self, as_json: bool) -> Outcome {
+        let done = self.count_done();
+        if as_json {
+            let exercises: Vec<serde_json::Value> = self
+                .all
+                .iter()
+                .map(|exercise| {
+                    let entry = self.progress.entry(exercise.id);
+                    json!({
+                        "id": exercise.id,
+                        "lesson": exercise.lesson(),
+                        "title": exercise.title,
+                        "status": entry.status.word(),
+                        "hints_used": entry.hints_used,
+                        "last_check": entry.last_check,
+                        "last_failure": entry.last_failure,
+                    })
+                })
+                .collect();
+            let report = json!({
+                "format": 1,
+                "generated": progress::now_utc(),
+                "student": student(),
+                "done": done,
+                "total": self.all.len(),
+                "exercises": exercises,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("JSON values serialise")
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!(
+            "Progress of {}",
+            student().unwrap_or_else(|| "this workbook".into())
+        );
+        println!();
+        for exercise in &self.all {
+            let entry = self.progress.entry(exercise.id);
+            println!(
+                "  {}  {:<11}  hints {}/3  last check {}",
+                exercise.id,
+                entry.status.word(),
+                entry.hints_used,
+                entry.last_check.as_deref().unwrap_or("never"),
+            );
+        }
+        let hints: usize = self
+            .all
+            .iter()
+            .map(|exercise| self.progress.entry(exercise.id).hints_used)
+            .sum();
+        println!();
+        println!(
+            "{done} of {} exercises done, {hints} hint{} used.",
+            self.all.len(),
+            if hints == 1 { "" } else { "s" }
+        );
+        println!("For your teacher: cargo run --bin workbook -- report --json > report.json");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// An exercise or lesson id as the catalogue spells it: `1a`, `ex01a` and `01A` mean `01a`.
+fn normalize(target: &str) -> String {
+    let wanted = target.trim().to_ascii_lowercase();
+    let wanted = wanted.strip_prefix("ex").unwrap_or(&wanted);
+    let digits = wanted.chars().take_while(char::is_ascii_digit).count();
+    if digits == 1 {
+        format!("0{wanted}")
+    } else {
+        wanted.to_string()
+    }
+}
+
+/// Turns a cargo result into the student's failure message, or `None` when it succeeded.
+fn cargo_failure(result: Result<(), CargoError>, what: &str) -> Result<Option<String>, Usage> {
+    match result {
+        Ok(()) => Ok(None),
+        Err(CargoError::Rejected(said)) => Ok(Some(format!(
+            "your program {what}:\n{}",
+            indent(&said, "    ")
+        ))),
+        Err(CargoError::NotRun(why)) => Err(trouble(why)),
+    }
+}
+
+/// The repository root: `WORKBOOK_ROOT`, else where this program was built, else the nearest
+/// folder at or above the current one with `lessons/Cargo.toml`.
+fn locate_root() -> Result<PathBuf, Usage> {
+    let is_root = |dir: &Path| dir.join("lessons").join("Cargo.toml").is_file();
+    if let Some(root) = std::env::var_os("WORKBOOK_ROOT").filter(|root| !root.is_empty()) {
+        let root = PathBuf::from(root);
+        return if is_root(&root) {
+            Ok(root)
+        } else {
+            Err(trouble(format!(
+                "WORKBOOK_ROOT={} has no lessons/Cargo.toml",
+                root.display()
+            )))
+        };
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if is_root(built) {
+        return Ok(built.to_path_buf());
+    }
+    let here = std::env::current_dir().map_err(|error| trouble(error.to_string()))?;
+    here.ancestors()
+        .find(|dir| is_root(dir))
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            trouble("cannot find the workbook: run this inside its folder (the one with lessons/Cargo.toml)".into())
+        })
+}
+
+/// The starter as handed out: the committed version, from git.
+fn pristine_starter(root: &Path, relative: &str) -> Result<Vec<u8>, String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["show", &format!("HEAD:./{relative}")])
+        .output()
+        .map_err(|error| format!("it needs git, which could not be run ({error})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "git does not know the committed version ({})",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(output.stdout)
+}
+
+/// Who the report is of: `WORKBOOK_STUDENT`, else the login name.
+fn student() -> Option<String> {
+    ["WORKBOOK_STUDENT", "USER", "USERNAME"]
+        .iter()
+        .find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        })
+}
+
+fn flush() {
+    let _ = std::io::stdout().flush();
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|line| format!("{by}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` wrapped at `width` columns, each line starting with `by`.
+fn wrap(text: &str, width: usize, by: &str) -> String {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(format!("{by}{line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(format!("{by}{line}"));
+    }
+    lines.join("\n")
+}

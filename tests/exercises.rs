@@ -1,0 +1,265 @@
+//! Proves every exercise in the catalogue (`workbook::exercises::all()`): its starter and
+//! solution exist, are binaries of `lessons/Cargo.toml`, share one `//!` task statement; it has
+//! three hints; the solution passes its check, the starter fails it; clippy is quiet on both.
+//! A starter or solution file without a catalogue entry fails too.
+//!
+//! A starter the student has edited (it differs from git's HEAD) is left out, so work in
+//! progress never breaks `cargo test`; in a fresh clone, as in CI, every starter is tested.
+//!
+//! All exercise programs are built with one cargo run into `target/exercises` (not the outer
+//! cargo's `target/debug`, whose lock `cargo test` holds), then checked in parallel.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::thread;
+
+use workbook::exercises::cargo::Exercises;
+use workbook::exercises::{self, Exercise, Program};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The exercise programs under test: every solution, and every starter the student has not
+/// edited (see [`exercises::edited_starters`]; a fresh clone, as in CI, has none edited).
+fn programs() -> Vec<String> {
+    let edited = exercises::edited_starters(&root());
+    let mut bins = Vec::new();
+    for exercise in exercises::all() {
+        bins.push(exercise.solution_bin());
+        if edited.iter().any(|name| name == exercise.starter) {
+            println!(
+                "{}: {} is edited (git diff): its starter is not tested",
+                exercise.id, exercise.starter
+            );
+        } else {
+            bins.push(exercise.starter_bin());
+        }
+    }
+    bins
+}
+
+/// Builds the exercise programs under test once, in one cargo run, for all tests of this file.
+fn built() -> &'static Exercises {
+    static BUILT: OnceLock<Result<Exercises, String>> = OnceLock::new();
+    let result = BUILT.get_or_init(|| {
+        let package = Exercises::new(root());
+        package
+            .build(&programs())
+            .map(|()| package.clone())
+            .map_err(|error| error.to_string())
+    });
+    match result {
+        Ok(package) => package,
+        Err(error) => panic!("the exercises package does not build:\n{error}"),
+    }
+}
+
+/// The `//!` lines at the top of a file, joined.
+fn statement(path: &Path) -> String {
+    let text = fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    text.lines()
+        .take_while(|line| line.starts_with("//!"))
+        .map(|line| line.trim_start_matches("//!").trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim()
+        .to_string()
+}
+
+/// The `.rs` files in `lessons/DIR`.
+fn files_in(dir: &str) -> BTreeSet<String> {
+    fs::read_dir(root().join("lessons").join(dir))
+        .unwrap_or_else(|error| panic!("lessons/{dir}: {error}"))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".rs"))
+        .collect()
+}
+
+#[test]
+fn every_exercise_has_files_a_statement_and_three_hints() {
+    let all = exercises::all();
+    assert!(!all.is_empty(), "the catalogue is empty");
+    let manifest = fs::read_to_string(root().join("lessons/Cargo.toml")).unwrap();
+    let mut ids = BTreeSet::new();
+    for exercise in &all {
+        let id = exercise.id;
+        assert!(
+            id.len() == 3
+                && id[..2].chars().all(|c| c.is_ascii_digit())
+                && id[2..].chars().all(|c| c.is_ascii_lowercase()),
+            "{id}: ids are two digits and a letter, like 01a"
+        );
+        assert!(ids.insert(id), "{id} is in the catalogue twice");
+        assert!(!exercise.title.trim().is_empty(), "{id} has no title");
+        assert!(
+            exercise.starter.starts_with(&format!("ex{id}_")) && exercise.starter.ends_with(".rs"),
+            "{id}: the starter is named ex{id}_topic.rs, not {}",
+            exercise.starter
+        );
+        assert!(
+            exercise.solution.starts_with(&format!("sol{id}_"))
+                && exercise.solution.ends_with(".rs"),
+            "{id}: the solution is named sol{id}_topic.rs, not {}",
+            exercise.solution
+        );
+        let starter = exercise.starter_path(&root());
+        let solution = exercise.solution_path(&root());
+        assert!(starter.is_file(), "{id}: no starter {}", starter.display());
+        assert!(
+            solution.is_file(),
+            "{id}: no solution {}",
+            solution.display()
+        );
+        let task = statement(&starter);
+        assert!(
+            task.len() > 80,
+            "{id}: the starter needs a one-paragraph `//!` task statement at the top"
+        );
+        assert_eq!(
+            task,
+            statement(&solution),
+            "{id}: starter and solution must start with the same `//!` statement"
+        );
+        for (bin, dir, file) in [
+            (exercise.starter_bin(), "exercises", exercise.starter),
+            (exercise.solution_bin(), "solutions", exercise.solution),
+        ] {
+            let entry = format!("[[bin]]\nname = \"{bin}\"\npath = \"{dir}/{file}\"");
+            assert!(
+                manifest.contains(&entry),
+                "{id}: lessons/Cargo.toml needs\n{entry}"
+            );
+        }
+        let hints: BTreeSet<&str> = exercise.hints.iter().map(|hint| hint.trim()).collect();
+        assert!(
+            hints.len() == 3 && !hints.contains(""),
+            "{id}: needs three different, non-empty hints (a nudge, the API, nearly the answer)"
+        );
+        assert!(
+            !exercise.timeout.is_zero() && exercise.timeout.as_secs() <= 30,
+            "{id}: a check's time limit is between 1 and 30 s"
+        );
+    }
+
+    // Files without a catalogue entry.
+    let starters: BTreeSet<String> = all.iter().map(|e| e.starter.to_string()).collect();
+    let solutions: BTreeSet<String> = all.iter().map(|e| e.solution.to_string()).collect();
+    let stray: Vec<String> = files_in("exercises")
+        .difference(&starters)
+        .chain(files_in("solutions").difference(&solutions))
+        .cloned()
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "files in lessons/exercises or lessons/solutions without a catalogue entry in \
+         src/exercises/: {stray:?}"
+    );
+
+    // Every lesson has at least two exercises.
+    for entry in fs::read_dir(root().join("lessons")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(number) = name.strip_prefix("lesson").and_then(|rest| rest.get(..2)) {
+            let count = all.iter().filter(|e| e.lesson() == number).count();
+            assert!(
+                count >= 2,
+                "lesson {number} has {count} exercises; every lesson needs at least two"
+            );
+        }
+    }
+}
+
+/// Runs `exercise`'s check on the built program `bin`.
+fn check(exercise: &Exercise, bin: &str) -> Result<(), exercises::Failure> {
+    let program = Program::new(built().executable(bin), exercise.timeout);
+    (exercise.check)(&program)
+}
+
+/// An exercise, its solution's check, its starter's check.
+/// (`None` for a starter the student has edited, which is not tested.)
+type Verdict<'a> = (
+    &'a Exercise,
+    Result<(), exercises::Failure>,
+    Option<Result<(), exercises::Failure>>,
+);
+
+#[test]
+fn every_solution_passes_and_every_starter_fails() {
+    built();
+    let tested = programs();
+    let tested = &tested;
+    let all = exercises::all();
+    let verdicts: Vec<Verdict> = thread::scope(|scope| {
+        let running: Vec<_> = all
+            .iter()
+            .map(|exercise| {
+                scope.spawn(move || {
+                    let starter = tested
+                        .contains(&exercise.starter_bin())
+                        .then(|| check(exercise, &exercise.starter_bin()));
+                    (exercise, check(exercise, &exercise.solution_bin()), starter)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|handle| handle.join().expect("a check panicked"))
+            .collect()
+    });
+    let mut wrong = Vec::new();
+    for (exercise, solution, starter) in verdicts {
+        if let Err(failure) = solution {
+            wrong.push(format!(
+                "{}: the solution fails its check: {failure}",
+                exercise.id
+            ));
+        }
+        match starter {
+            None => {}
+            Some(Ok(())) => wrong.push(format!(
+                "{}: the starter already passes its check",
+                exercise.id
+            )),
+            Some(Err(failure)) => {
+                // Shown with `--nocapture`: what a student sees on the untouched starter.
+                println!("{}: the starter fails as it should: {failure}", exercise.id);
+                assert!(
+                    !failure.0.trim().is_empty(),
+                    "{}: the starter's failure says nothing",
+                    exercise.id
+                )
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_chapter_lists_its_exercises_with_the_check_command() {
+    for exercise in exercises::all() {
+        let chapter = format!("book/src/lesson{}.md", exercise.lesson());
+        let text = fs::read_to_string(root().join(&chapter))
+            .unwrap_or_else(|error| panic!("{}: {chapter}: {error}", exercise.id));
+        let command = format!("cargo run --bin workbook -- check {}", exercise.id);
+        assert!(
+            text.contains(&command),
+            "{chapter} should list exercise {} with `{command}`",
+            exercise.id
+        );
+        assert!(
+            !text.contains(exercise.solution),
+            "{chapter} should not point at the solution {}",
+            exercise.solution
+        );
+    }
+}
+
+#[test]
+fn clippy_is_quiet_on_every_starter_and_solution() {
+    if let Err(error) = built().clippy(&programs()) {
+        panic!("clippy -D warnings on lessons/Cargo.toml:\n{error}");
+    }
+}
