@@ -19,11 +19,15 @@ use crate::process::{self, Finished};
 
 pub mod cargo;
 pub mod lesson01;
+pub mod lesson06;
+pub mod lesson07;
 
 /// Every exercise, in lesson order.
 pub fn all() -> Vec<Exercise> {
     let mut exercises = Vec::new();
     exercises.extend(lesson01::exercises());
+    exercises.extend(lesson06::exercises());
+    exercises.extend(lesson07::exercises());
     exercises
 }
 
