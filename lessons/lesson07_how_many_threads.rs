@@ -211,7 +211,7 @@ const BAR: usize = 30;
 fn print_header(with_ideal: bool) {
     let ideal = if with_ideal { " | vs ideal" } else { "" };
     println!(
-        "threads |      time | {:<BAR$} | speedup{ideal} | speedup bar (# per doubling)",
+        "threads |      time | {:<BAR$} |  speedup{ideal} | speedup bar (# per doubling)",
         "time bar (1 thread = full width)"
     );
 }
@@ -230,7 +230,7 @@ fn print_row(row: &Row, one_thread: Duration, ideal: Option<Duration>) {
         String::new()
     };
     println!(
-        "{:>7} | {:>9} | {time_bar:<BAR$} | {:>5.2} x{ideal} | {speedup_bar}{note}",
+        "{:>7} | {:>9} | {time_bar:<BAR$} | {:>6.2} x{ideal} | {speedup_bar}{note}",
         row.threads,
         show(row.time),
         ratio
