@@ -205,12 +205,15 @@ fn spawn_failure_is_reported_not_a_panic() {
              try by hand: prlimit --nproc=300 target/debug/lesson06 --tasks 2000",
         );
     }
+    // A user id nobody uses, different for each test process, so that two test runs on one
+    // machine do not count each other's threads.
+    let uid = (60_000 + std::process::id() % 5_000).to_string();
     let mut command = std::process::Command::new("setpriv");
     command.args([
         "--reuid",
-        "59999",
+        &uid,
         "--regid",
-        "59999",
+        &uid,
         "--clear-groups",
         "prlimit",
     ]);
@@ -223,7 +226,7 @@ fn spawn_failure_is_reported_not_a_panic() {
     if finished.code != Some(0) && !finished.stdout.contains("Part 1") {
         // setpriv or prlimit missing, or the lesson not readable by that user.
         return skip(&format!(
-            "could not run the lesson as uid 59999: {}",
+            "could not run the lesson as uid {uid}: {}",
             finished.stderr
         ));
     }
@@ -256,6 +259,13 @@ fn spawn_failure_is_reported_not_a_panic() {
         part1.contains("(os error"),
         "the io::Error is shown: {part1}"
     );
+    // The book shows these lines: the refusal and the count of what ran.
+    let refusal: String = part1
+        .lines()
+        .filter(|line| line.contains("refused") || line.contains("never ran"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    snapshot!("lesson06_spawn_refused", refusal);
     assert!(part2.contains("started 20 workers"), "{part2}");
     assert!(
         part2.contains("4999 of 5000 tasks ok, 1 failed"),
