@@ -23,6 +23,8 @@ pub mod lesson02;
 pub mod lesson03;
 pub mod lesson04;
 pub mod lesson05;
+pub mod lesson06;
+pub mod lesson07;
 
 /// Every exercise, in lesson order.
 pub fn all() -> Vec<Exercise> {
@@ -32,6 +34,8 @@ pub fn all() -> Vec<Exercise> {
     exercises.extend(lesson03::exercises());
     exercises.extend(lesson04::exercises());
     exercises.extend(lesson05::exercises());
+    exercises.extend(lesson06::exercises());
+    exercises.extend(lesson07::exercises());
     exercises
 }
 

@@ -1,0 +1,311 @@
+//! lesson06: worker pool. The small pool's replays are snapshotted and checked for the pool's
+//! invariants over many seeds; live runs are checked by invariants and by hard lower bounds on
+//! time (a sleep never ends early), never by exact text; spawn failure is provoked for real.
+
+mod common;
+
+use common::{assert_rejected, load_the_cpu, stdout_of};
+
+const LESSON: &str = env!("CARGO_BIN_EXE_lesson06");
+
+/// The trace table's rows as cells: (step, ready, main, worker1, worker2, worker3, queue).
+fn rows(out: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .skip_while(|line| !line.starts_with("step |"))
+        .skip(2)
+        .take_while(|line| line.contains(" | "))
+        .map(|line| {
+            line.split(" | ")
+                .map(|cell| cell.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The results section of part 3: (job, what, worker).
+fn results(out: &str) -> Vec<(usize, String, String)> {
+    out.lines()
+        .skip_while(|line| !line.starts_with("Results in input order"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  job "))
+        .map(|line| {
+            let (job, rest) = line["  job ".len()..].split_once(": ").unwrap();
+            let (what, worker) = rest.split_once("  (ran on ").unwrap();
+            (
+                job.parse().unwrap(),
+                what.to_string(),
+                worker.trim_end_matches(')').to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn replays_by_seed() {
+    for seed in ["1", "4"] {
+        snapshot!(
+            format!("lesson06_seed_{seed}"),
+            stdout_of(LESSON, &["--seed", seed])
+        );
+    }
+}
+
+#[test]
+fn predict_hides_the_values() {
+    let out = stdout_of(LESSON, &["--seed", "4", "--predict"]);
+    for leak in ["take job", "send job", "bytes", "ran on worker"] {
+        assert!(!out.contains(leak), "{leak} leaked into --predict: {out}");
+    }
+    snapshot!("lesson06_predict", out);
+}
+
+#[test]
+fn replay_by_schedule() {
+    // At every choice the lowest-numbered ready thread: main fills the queue first, worker1
+    // takes whatever it can.
+    snapshot!(
+        "lesson06_schedule_0",
+        stdout_of(LESSON, &["--schedule", "0"])
+    );
+}
+
+#[test]
+fn every_seed_keeps_the_pool_invariants() {
+    let mut splits = std::collections::BTreeSet::new();
+    for seed in 0..30 {
+        let out = stdout_of(LESSON, &["--seed", &seed.to_string()]);
+        assert!(out.contains("every thread finished"), "seed {seed}: {out}");
+        let rows = rows(&out);
+        let mut taken = Vec::new();
+        let mut closed = 0;
+        for row in &rows {
+            assert_eq!(row.len(), 7, "seed {seed}: {row:?}");
+            let waiting: usize = row[6].trim_end_matches(" waiting").parse().unwrap();
+            assert!(
+                waiting <= 2,
+                "seed {seed}: the queue holds at most 2: {row:?}"
+            );
+            for cell in &row[3..6] {
+                if let Some(job) = cell.strip_prefix("take job ") {
+                    taken.push(job.parse::<usize>().unwrap());
+                }
+                if cell == "take none: closed" {
+                    closed += 1;
+                }
+            }
+        }
+        taken.sort();
+        assert_eq!(
+            taken,
+            (0..8).collect::<Vec<_>>(),
+            "seed {seed}: each job taken once"
+        );
+        assert_eq!(closed, 3, "seed {seed}: every worker sees the queue closed");
+        let results = results(&out);
+        let jobs: Vec<usize> = results.iter().map(|(job, _, _)| *job).collect();
+        assert_eq!(jobs, (0..8).collect::<Vec<_>>(), "seed {seed}: input order");
+        for (job, what, _) in &results {
+            assert_eq!(
+                what.starts_with("FAILED, panicked on purpose"),
+                *job == 5,
+                "seed {seed}: job {job}: {what}"
+            );
+        }
+        splits.insert(
+            results
+                .iter()
+                .map(|(_, _, worker)| worker.clone())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert!(
+        splits.len() > 10,
+        "30 seeds gave only {} ways of sharing the jobs",
+        splits.len()
+    );
+}
+
+#[test]
+fn same_seed_same_bytes_also_under_load() {
+    let first = stdout_of(LESSON, &["--seed", "9"]);
+    for _ in 0..10 {
+        assert_eq!(stdout_of(LESSON, &["--seed", "9"]), first);
+    }
+    let _load = load_the_cpu();
+    for _ in 0..10 {
+        assert_eq!(stdout_of(LESSON, &["--seed", "9"]), first);
+    }
+}
+
+/// The number before `unit` right after `label` on the line starting with `prefix`.
+fn number_after(text: &str, label: &str) -> f64 {
+    let at = text
+        .find(label)
+        .unwrap_or_else(|| panic!("no {label:?} in {text}"));
+    let rest = &text[at + label.len()..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(rest.len());
+    rest[..end]
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {label:?}"))
+}
+
+#[test]
+fn live_run_keeps_the_invariants() {
+    let out = stdout_of(LESSON, &["--tasks", "100", "--workers", "10"]);
+    let (part1, rest) = out.split_once("Part 2").expect("a part 2");
+    let (part2, part3) = rest.split_once("Part 3").expect("a part 3");
+    let sum = number_after(&out, "they would take ");
+    assert!(
+        part1.contains("started 100 threads, joined them all"),
+        "{part1}"
+    );
+    for part in [part1, part2] {
+        assert!(
+            part.contains("99 of 100 tasks ok, 1 failed: task 5 panicked on purpose"),
+            "{part}"
+        );
+        assert!(part.contains("results in input order: task 0 ok"), "{part}");
+    }
+    assert!(part2.contains("started 10 workers"), "{part2}");
+    // Hard lower bounds: a sleep never ends early. Part 1 waits at least the longest task;
+    // in part 2 some worker sleeps at least a tenth of all the latencies.
+    let longest = number_after(part1, "longest single task (") / 1000.0;
+    assert!(
+        number_after(part1, "wall time ") + 0.005 >= longest,
+        "{part1}"
+    );
+    assert!(
+        number_after(part2, "wall time ") + 0.005 >= sum / 10.0,
+        "{part2}"
+    );
+    // Part 3 live: every job has a result, in order.
+    let jobs: Vec<usize> = results(part3).iter().map(|(job, _, _)| *job).collect();
+    assert_eq!(jobs, (0..8).collect::<Vec<_>>());
+    assert!(part3.contains("can differ between runs"));
+}
+
+/// Thread-per-task past what the OS allows: the lesson must report the `io::Error` from
+/// `thread::Builder::spawn` with a count of what ran, never panic, and the pool must still do
+/// all the work. The limit is RLIMIT_NPROC (`prlimit --nproc`), which counts every process and
+/// thread of a user and does not bind root. So the test runs the lesson as a fresh user id
+/// that runs nothing else (`setpriv`), which needs root; elsewhere it says why it skips.
+#[test]
+fn spawn_failure_is_reported_not_a_panic() {
+    const LIMIT: usize = 30; // threads of the user, the lesson's main thread included
+    let skip = |why: &str| println!("skipped spawn_failure_is_reported_not_a_panic: {why}");
+    if !cfg!(target_os = "linux") {
+        return skip("prlimit and setpriv are Linux tools");
+    }
+    let whoami = std::process::Command::new("id").arg("-u").output();
+    if !whoami.is_ok_and(|out| out.stdout.starts_with(b"0\n")) {
+        return skip(
+            "it needs root, to run the lesson as a user id with no other processes; \
+             try by hand: prlimit --nproc=300 target/debug/lesson06 --tasks 2000",
+        );
+    }
+    // A user id nobody uses, different for each test process, so that two test runs on one
+    // machine do not count each other's threads.
+    let uid = (60_000 + std::process::id() % 5_000).to_string();
+    let mut command = std::process::Command::new("setpriv");
+    command.args([
+        "--reuid",
+        &uid,
+        "--regid",
+        &uid,
+        "--clear-groups",
+        "prlimit",
+    ]);
+    command.arg(format!("--nproc={LIMIT}"));
+    command.args([LESSON, "--tasks", "5000", "--workers", "20"]);
+    let finished = match workbook::process::run_command_with_timeout(command, common::LIMIT) {
+        Ok(finished) => finished,
+        Err(error) => return skip(&format!("setpriv could not start: {error}")),
+    };
+    if finished.code != Some(0) && !finished.stdout.contains("Part 1") {
+        // setpriv or prlimit missing, or the lesson not readable by that user.
+        return skip(&format!(
+            "could not run the lesson as uid {uid}: {}",
+            finished.stderr
+        ));
+    }
+    assert!(!finished.timed_out);
+    assert!(
+        !finished.stderr.contains("panicked"),
+        "panicked: {}",
+        finished.stderr
+    );
+    assert_eq!(
+        finished.code,
+        Some(0),
+        "{}\n{}",
+        finished.stdout,
+        finished.stderr
+    );
+    let out = &finished.stdout;
+    let (part1, part2) = out.split_once("Part 2").expect("a part 2");
+    let refused = number_after(part1, "the OS refused to start thread ") as usize;
+    assert!((1..=LIMIT).contains(&refused), "{part1}");
+    let ran = refused - 1;
+    assert!(
+        part1.contains(&format!(
+            "{ran} threads had started and were joined: {ran} results; {} tasks never ran",
+            5000 - ran
+        )),
+        "{part1}"
+    );
+    assert!(
+        part1.contains("(os error"),
+        "the io::Error is shown: {part1}"
+    );
+    // The book shows these lines: the refusal and the count of what ran.
+    let refusal: String = part1
+        .lines()
+        .filter(|line| line.contains("refused") || line.contains("never ran"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    snapshot!("lesson06_spawn_refused", refusal);
+    assert!(part2.contains("started 20 workers"), "{part2}");
+    assert!(
+        part2.contains("4999 of 5000 tasks ok, 1 failed"),
+        "the pool does all the work: {part2}"
+    );
+}
+
+#[test]
+fn the_lesson_names_its_chapter() {
+    assert!(stdout_of(LESSON, &["--seed", "0"]).contains("book/src/lesson06.md"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    for args in [
+        &["--tasks", "0"][..],
+        &["--tasks", "10001"],
+        &["--workers", "0"],
+        &["--workers", "1001"],
+        &["--workers", "many"],
+        &["--bad-task", "-1"],
+        &["--seed", "x"],
+        &["--schedule", "0140"],
+        &["--no-such-flag"],
+    ] {
+        assert_rejected(LESSON, args);
+    }
+}
+
+#[test]
+fn help_lists_the_flags() {
+    let out = stdout_of(LESSON, &["--help"]);
+    for flag in [
+        "--seed",
+        "--schedule",
+        "--predict",
+        "--tasks",
+        "--workers",
+        "--bad-task",
+    ] {
+        assert!(out.contains(flag), "--help does not mention {flag}");
+    }
+}

@@ -1,0 +1,197 @@
+//! lesson07: how many threads? The replay of who counts which chunk is snapshotted and checked
+//! over many seeds; the live sweep is checked for its shape (rows, columns, the same answer at
+//! every thread count) and for lower bounds that hold under any load (a sleep never ends early),
+//! never for exact times.
+
+mod common;
+
+use common::{assert_rejected, load_the_cpu, stdout_of};
+
+const LESSON: &str = env!("CARGO_BIN_EXE_lesson07");
+
+#[test]
+fn replays_by_seed() {
+    for seed in ["2", "5"] {
+        snapshot!(
+            format!("lesson07_seed_{seed}"),
+            stdout_of(LESSON, &["--seed", seed])
+        );
+    }
+}
+
+#[test]
+fn predict_hides_the_values() {
+    let out = stdout_of(LESSON, &["--seed", "2", "--predict"]);
+    for leak in ["take chunk", "25 primes", ": worker", "109"] {
+        assert!(!out.contains(leak), "{leak} leaked into --predict: {out}");
+    }
+    snapshot!("lesson07_predict", out);
+}
+
+#[test]
+fn replay_by_schedule() {
+    // Every choice goes to the lowest-numbered ready thread: worker1 counts everything.
+    snapshot!(
+        "lesson07_schedule_0",
+        stdout_of(LESSON, &["--schedule", "0"])
+    );
+}
+
+/// "Who counted what" as the worker of each chunk.
+fn who_counted(out: &str) -> Vec<String> {
+    let line = out
+        .lines()
+        .find_map(|line| line.strip_prefix("Who counted what: "))
+        .expect("a who-counted-what line");
+    line.split(", ")
+        .map(|entry| entry.split_once(": ").unwrap().1.to_string())
+        .collect()
+}
+
+#[test]
+fn every_seed_counts_109_primes_whoever_counts() {
+    let mut splits = std::collections::BTreeSet::new();
+    for seed in 0..30 {
+        let out = stdout_of(LESSON, &["--seed", &seed.to_string()]);
+        assert!(out.contains("every thread finished"), "seed {seed}: {out}");
+        assert!(out.contains("Primes below 600: 109,"), "seed {seed}: {out}");
+        let taken: Vec<&str> = out
+            .lines()
+            .flat_map(|line| line.split(" | "))
+            .filter_map(|cell| cell.trim().strip_prefix("take chunk "))
+            .collect();
+        let mut taken: Vec<usize> = taken.iter().map(|chunk| chunk.parse().unwrap()).collect();
+        taken.sort();
+        assert_eq!(
+            taken,
+            (0..6).collect::<Vec<_>>(),
+            "seed {seed}: each chunk once"
+        );
+        let who = who_counted(&out);
+        assert_eq!(who.len(), 6);
+        splits.insert(who);
+    }
+    assert!(
+        splits.len() > 10,
+        "30 seeds gave only {} ways of sharing",
+        splits.len()
+    );
+}
+
+#[test]
+fn same_seed_same_bytes_also_under_load() {
+    let first = stdout_of(LESSON, &["--seed", "8"]);
+    for _ in 0..10 {
+        assert_eq!(stdout_of(LESSON, &["--seed", "8"]), first);
+    }
+    let _load = load_the_cpu();
+    for _ in 0..10 {
+        assert_eq!(stdout_of(LESSON, &["--seed", "8"]), first);
+    }
+}
+
+/// The rows of the table that follows `title`: cells split at ` | `.
+fn table_after(out: &str, title: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .skip_while(|line| !line.starts_with(title))
+        .skip(2) // the title and the header
+        .take_while(|line| line.contains(" | "))
+        .map(|line| {
+            line.split(" | ")
+                .map(|cell| cell.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// "211.2 ms" or "2.09 s" in seconds.
+fn seconds(cell: &str) -> f64 {
+    let (number, unit) = cell.split_once(' ').unwrap();
+    let number: f64 = number.parse().unwrap();
+    if unit == "ms" {
+        number / 1000.0
+    } else {
+        number
+    }
+}
+
+#[test]
+fn the_sweep_has_its_shape_and_never_beats_the_ideal() {
+    let out = stdout_of(LESSON, &["--quick", "--runs", "1", "--max-threads", "16"]);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(out.contains(&format!("This machine has {cores} cores")));
+    let mut expected: Vec<String> = [1, 2, 4, 16, cores]
+        .into_iter()
+        .filter(|&count| count <= 16)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|count| count.to_string())
+        .collect();
+    expected.dedup();
+
+    let cpu = table_after(&out, "Part 1: CPU-bound");
+    let threads: Vec<String> = cpu.iter().map(|row| row[0].clone()).collect();
+    assert_eq!(threads, expected, "CPU rows: {out}");
+    assert!(cpu.iter().all(|row| row.len() == 5), "{cpu:?}");
+    assert_eq!(cpu[0][3], "1.00 x", "1 thread is the baseline");
+    assert!(out.contains("Every thread count found the same answer: 78498 primes."));
+    assert!(out.contains("rayon par_iter (its pool has"), "{out}");
+    assert!(
+        out.contains(", 78498 primes\n"),
+        "rayon finds the same answer: {out}"
+    );
+
+    let io = table_after(&out, "Part 2: I/O-bound");
+    let threads: Vec<String> = io.iter().map(|row| row[0].clone()).collect();
+    assert_eq!(threads, expected, "I/O rows: {out}");
+    for row in &io {
+        assert_eq!(row.len(), 6, "{row:?}");
+        // 100 waits of 2 ms shared by N threads: some thread waits ceil(100 / N) times.
+        let count: u32 = row[0].parse().unwrap();
+        let ideal = 0.002 * 100u32.div_ceil(count) as f64;
+        assert!(
+            seconds(&row[1]) >= ideal * 0.999,
+            "faster than possible: {row:?}"
+        );
+        let ratio: f64 = row[4].trim_end_matches(" x").parse().unwrap();
+        assert!(ratio >= 0.995, "{row:?}");
+    }
+    assert!(out.contains("Part 3"));
+}
+
+#[test]
+fn the_lesson_names_its_chapter() {
+    assert!(stdout_of(LESSON, &["--seed", "0"]).contains("book/src/lesson07.md"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    for args in [
+        &["--runs", "0"][..],
+        &["--runs", "10"],
+        &["--max-threads", "0"],
+        &["--max-threads", "1001"],
+        &["--max-threads", "lots"],
+        &["--quick=yes"],
+        &["--schedule", "3"],
+        &["--seed", "1", "--schedule", "0"],
+        &["stray"],
+    ] {
+        assert_rejected(LESSON, args);
+    }
+}
+
+#[test]
+fn help_lists_the_flags() {
+    let out = stdout_of(LESSON, &["--help"]);
+    for flag in [
+        "--seed",
+        "--schedule",
+        "--predict",
+        "--quick",
+        "--runs",
+        "--max-threads",
+    ] {
+        assert!(out.contains(flag), "--help does not mention {flag}");
+    }
+}
