@@ -201,7 +201,7 @@ impl Cli {
     {
         use lexopt::prelude::*;
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        let given = args
+        let given: Vec<String> = args
             .iter()
             .map(|arg| arg.to_string_lossy().into_owned())
             .collect();
@@ -218,7 +218,12 @@ impl Cli {
                 .map_err(|error| CliError::Invalid(error.to_string()))?;
             let Some(arg) = arg else { break };
             match arg {
-                Short('h') | Long("help") => return Err(CliError::HelpRequested),
+                Short('h') | Long("help") => {
+                    if parser.optional_value().is_some() {
+                        return Err(CliError::Invalid("--help takes no value".into()));
+                    }
+                    return Err(CliError::HelpRequested);
+                }
                 Long("seed") => {
                     let text = value_text(&mut parser, "--seed")?;
                     if seed.is_some() {
@@ -266,6 +271,11 @@ impl Cli {
             return Err(CliError::Invalid(
                 "--seed and --schedule both choose the turns: give one of them".into(),
             ));
+        }
+        let mut given = given;
+        if predict && seed.is_none() && schedule.is_none() {
+            // --predict alone replays seed 0; say so in every command the replay prints.
+            given.extend(["--seed".to_string(), "0".to_string()]);
         }
         let mode = match (seed, schedule) {
             (Some(seed), None) => Mode::Replay {
@@ -395,6 +405,22 @@ impl Flags {
 }
 
 impl Flags {
+    /// The command that runs the same replay with the values shown: this one without `--predict`.
+    pub fn command_revealed(&self, program: &str) -> String {
+        let kept: Vec<&str> = self
+            .given
+            .iter()
+            .map(String::as_str)
+            .filter(|arg| *arg != "--predict")
+            .collect();
+        let mut command = format!("cargo run --bin {program}");
+        if !kept.is_empty() {
+            command.push_str(" -- ");
+            command.push_str(&kept.join(" "));
+        }
+        command
+    }
+
     /// The command that replays the same lesson (same lesson flags) with the choices `schedule`.
     pub fn command_with_schedule(&self, program: &str, schedule: &str) -> String {
         let mut kept: Vec<&str> = Vec::new();
@@ -498,6 +524,7 @@ mod tests {
         assert!(error(&["stray"]).contains("unexpected argument"));
         assert!(error(&["--seed", "1", "--schedule", "01"]).contains("one of them"));
         assert!(error(&["--fixed=yes"]).contains("--fixed"));
+        assert!(error(&["--help=1"]).contains("no value"));
         for message in [error(&["--seed", "abc"]), error(&["-x"])] {
             assert!(!message.contains('\n'), "one line: {message}");
         }
@@ -517,6 +544,28 @@ mod tests {
         assert_eq!(
             flags.command_with_schedule("lesson99", "0110"),
             "cargo run --bin lesson99 -- --up-to=6 --schedule 0110"
+        );
+    }
+
+    #[test]
+    fn predict_alone_names_its_seed() {
+        let (cli, _, _) = cli();
+        let flags = cli.try_parse_from(["--predict"]).unwrap();
+        assert_eq!(
+            flags.mode,
+            Mode::Replay {
+                seed: Some(0),
+                schedule: None,
+                predict: true
+            }
+        );
+        assert_eq!(
+            flags.command("lesson99"),
+            "cargo run --bin lesson99 -- --predict --seed 0"
+        );
+        assert_eq!(
+            flags.command_revealed("lesson99"),
+            "cargo run --bin lesson99 -- --seed 0"
         );
     }
 

@@ -374,6 +374,7 @@ impl Run {
         }
         let command = self.command.clone();
         let program = self.program.clone();
+        let self_program = self.program.clone();
         let report = self.finish_quietly();
         print!("{}", report.table());
         println!("{}", report.outcome_line());
@@ -409,8 +410,11 @@ impl Run {
                 flags.command_with_schedule(&program, &report.taken)
             );
         }
-        if report.predict {
-            println!("values are hidden (--predict): guess them, then run again without --predict");
+        if let (true, Some((program, flags))) = (report.predict, &self_program) {
+            println!(
+                "values are hidden (--predict): guess them, then check with: {}",
+                flags.command_revealed(program)
+            );
         }
         report.outcome
     }
