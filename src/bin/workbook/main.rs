@@ -293,7 +293,10 @@ impl Workbook {
         if let Some(file) = file
             && !file.is_file()
         {
-            return Err(Usage(format!("--file {}: no such file", file.display())));
+            return Err(Usage(format!(
+                "--file {}: no such file (or not a file)",
+                file.display()
+            )));
         }
         if !self.root.join("target/exercises/debug").is_dir() {
             println!(
