@@ -162,7 +162,7 @@ fn twenty_live_runs_leave_nothing_behind() {
     let cwd = tempfile::tempdir().unwrap();
     let (tmp, cwd) = (tmp.path(), cwd.path());
     // Twenty live runs at once (each mostly sleeps), some of them only the racing part, whose
-    // reader fails to find the file or reads half a line.
+    // reader may fail to find the file or read half a line.
     let live: Vec<Finished> = std::thread::scope(|scope| {
         let runs: Vec<_> = (0..20)
             .map(|index| {
@@ -178,11 +178,8 @@ fn twenty_live_runs_leave_nothing_behind() {
     for finished in &live {
         assert_eq!(finished.code, Some(0), "{}", finished.stderr);
     }
-    assert!(
-        live.iter()
-            .any(|finished| finished.stdout.contains("read file not found")),
-        "no live run had the reader come first"
-    );
+    // Whether a live reader comes before the writer depends on timing, so it is not asserted
+    // here: the replays prove it (seed 13, and `the_race_shows_a_missing_file_...`).
     // Failing runs: bad input, and a temporary directory that cannot be made.
     assert_eq!(run_in(tmp, cwd, &["--lines", "0"]).code, Some(2));
     assert_eq!(run_in(tmp, cwd, &["--schedule", "2"]).code, Some(2));
