@@ -66,6 +66,27 @@ fn main() {
     if flags[bench] && flags.mode.is_replay() {
         reject("--bench measures real threads: give it without --seed, --schedule or --predict");
     }
+    // Flags that would be silently ignored are refused, before anything is printed.
+    if flags.mode.is_replay() {
+        for flag in ["--threads", "--increments"] {
+            if given(&flags, flag) {
+                reject(format!(
+                    "{flag} applies to live runs and --bench; a replay always runs \
+                     {} threads x {REPLAY_INCREMENTS} increments",
+                    REPLAY_THREADS.len()
+                ));
+            }
+        }
+        if flags[yield_between] {
+            reject(
+                "--yield-between applies to live runs; in a replay the seed or schedule \
+                 decides where threads switch",
+            );
+        }
+    }
+    if flags[bench] && flags[yield_between] {
+        reject("--yield-between applies to live runs; --bench times the counters without it");
+    }
     let (threads, increments) = (flags[threads], flags[increments]);
 
     if flags[bench] {
@@ -445,6 +466,16 @@ fn median_of_rounds(round: impl Fn() -> (Duration, u64)) -> (Duration, u64) {
 }
 
 /// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
+/// Whether `flag` was on the command line (as `--flag N` or `--flag=N`), not just defaulted.
+fn given(flags: &Flags, flag: &str) -> bool {
+    flags.given.iter().any(|arg| {
+        arg == flag
+            || arg
+                .strip_prefix(flag)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
+}
+
 fn reject(message: impl Display) -> ! {
     eprintln!("error: {message}");
     eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");

@@ -231,6 +231,30 @@ fn bad_input_exits_2_with_a_message() {
     }
 }
 
+/// A flag that a run would ignore is refused, with a line that says where it applies.
+#[test]
+fn live_only_flags_are_refused_in_a_replay() {
+    for (args, names) in [
+        (&["--seed", "1", "--threads", "3"][..], "--threads"),
+        (&["--predict", "--increments=5"], "--increments"),
+        (&["--schedule", "0101", "--increments", "5"], "--increments"),
+        (&["--seed", "2", "--yield-between"], "--yield-between"),
+        (&["--bench", "--yield-between"], "--yield-between"),
+    ] {
+        assert_rejected(LESSON, args);
+        let stderr = common::run(LESSON, args).stderr;
+        assert!(
+            stderr.starts_with(&format!("error: {names} applies to live runs")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let stderr = common::run(LESSON, &["--seed", "1", "--threads", "3"]).stderr;
+    assert!(
+        stderr.contains("a replay always runs 2 threads x 2 increments"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn help_lists_the_flags() {
     let out = stdout_of(LESSON, &["--help"]);
