@@ -7,7 +7,7 @@
 //! is defined behaviour, and still updates get lost, because another thread can write between
 //! the read and the write. Part 3 fixes it with a `parking_lot::Mutex` (the read and the write
 //! become one step nobody can cut into), part 4 with `AtomicU64::fetch_add` (the hardware does
-//! the read-add-write as one instruction).
+//! the read-add-write as one indivisible, atomic, operation).
 //!
 //! Run it live:          cargo run --bin lesson04
 //! Replay an order:      cargo run --bin lesson04 -- --seed 3
