@@ -13,6 +13,7 @@
 //! The cut-off for real: cargo run --bin lesson02 -- --no-join
 #![forbid(unsafe_code)]
 
+use std::fmt::Display;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
@@ -114,9 +115,8 @@ fn spawn_worker(
         run.actor("worker", |me| {
             for part in 1..=PARTS {
                 me.step("save part", || {
-                    unless_ended(&process_ended, || {
+                    unless_ended(&process_ended, part, || {
                         saved = part;
-                        part.to_string()
                     })
                 });
                 if saved < part {
@@ -125,9 +125,8 @@ fn spawn_worker(
                 me.sleep(SAVE_TIME);
             }
             me.step("report", || {
-                unless_ended(&process_ended, || {
+                unless_ended(&process_ended, "done", || {
                     done.store(true, Ordering::SeqCst);
-                    "done".to_string()
                 })
             });
         });
@@ -135,12 +134,14 @@ fn spawn_worker(
     })
 }
 
-/// Runs `work`, unless main has returned: in a replay, the step that would never happen.
-fn unless_ended(process_ended: &AtomicBool, work: impl FnOnce() -> String) -> String {
+/// Runs `work` and shows `what`, unless main has returned: then (only ever in a replay) the
+/// step would never happen in a real run, and the table shows it as `what: CUT OFF`.
+fn unless_ended(process_ended: &AtomicBool, what: impl Display, work: impl FnOnce()) -> String {
     if process_ended.load(Ordering::SeqCst) {
-        "CUT OFF (the process has ended)".to_string()
+        format!("{what}: CUT OFF")
     } else {
-        work()
+        work();
+        what.to_string()
     }
 }
 // ANCHOR_END: worker
@@ -172,6 +173,13 @@ fn without_join(run: Run, flags: &Flags) {
     let saved = worker.join().unwrap_or(0);
     finish(run);
     let done = done.load(Ordering::SeqCst);
+    if !done {
+        println!(
+            "A replay cannot end the process in the middle of its table, so it lets the worker's \
+             thread end quietly (hence \"every thread finished\"); a worker step marked CUT OFF \
+             is one that a real run would never reach."
+        );
+    }
     println!("{}", cut_off_summary(done, &flags.mode.reveal(saved)));
 }
 

@@ -277,24 +277,30 @@ fn summarise_race(seen: &[String], flags: &Flags) {
         seen.len(),
         flags.mode.reveal(partial)
     );
+    let first = if missing + partial == 0 && !flags.mode.is_predict() {
+        "This time nothing went wrong."
+    } else {
+        "A missing file or half a line is not a crash: the reader reports what it found."
+    };
     println!(
-        "Neither is a crash: the reader reports what it found. Which reads go wrong depends on \
-         the order, so it changes from run to run (live) and from seed to seed (replay)."
+        "{first} Which reads go wrong depends on the order, so it changes from run to run (live) \
+         and from seed to seed (replay)."
     );
 }
 
 fn summarise_handshake(seen: &[String], lines: u64, flags: &Flags) {
     let expected: Vec<String> = (1..=lines).map(count_lines).collect();
-    let verdict = if seen == expected.as_slice() {
-        "never a missing file, never half a line"
+    let seen_text = flags.mode.reveal(seen.join(", "));
+    if flags.mode.is_predict() {
+        println!("The reader saw {seen_text}.");
+    } else if seen == expected.as_slice() {
+        println!(
+            "The reader saw {seen_text}: never a missing file, never half a line, in every run \
+             and every seed."
+        );
     } else {
-        "something unexpected: see the table"
-    };
-    println!(
-        "The reader saw {}: {}, in every run and every seed.",
-        flags.mode.reveal(seen.join(", ")),
-        verdict
-    );
+        println!("The reader saw {seen_text}: something unexpected, see the table.");
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! is defined behaviour, and still updates get lost, because another thread can write between
 //! the read and the write. Part 3 fixes it with a `parking_lot::Mutex` (the read and the write
 //! become one step nobody can cut into), part 4 with `AtomicU64::fetch_add` (the hardware does
-//! the read-add-write as one instruction).
+//! the read-add-write as one indivisible, atomic, operation).
 //!
 //! Run it live:          cargo run --bin lesson04
 //! Replay an order:      cargo run --bin lesson04 -- --seed 3
@@ -65,6 +65,27 @@ fn main() {
     let flags = cli.parse();
     if flags[bench] && flags.mode.is_replay() {
         reject("--bench measures real threads: give it without --seed, --schedule or --predict");
+    }
+    // Flags that would be silently ignored are refused, before anything is printed.
+    if flags.mode.is_replay() {
+        for flag in ["--threads", "--increments"] {
+            if given(&flags, flag) {
+                reject(format!(
+                    "{flag} applies to live runs and --bench; a replay always runs \
+                     {} threads x {REPLAY_INCREMENTS} increments",
+                    REPLAY_THREADS.len()
+                ));
+            }
+        }
+        if flags[yield_between] {
+            reject(
+                "--yield-between applies to live runs; in a replay the seed or schedule \
+                 decides where threads switch",
+            );
+        }
+    }
+    if flags[bench] && flags[yield_between] {
+        reject("--yield-between applies to live runs; --bench times the counters without it");
     }
     let (threads, increments) = (flags[threads], flags[increments]);
 
@@ -327,11 +348,13 @@ fn replay(flags: &Flags) {
     print_exact(flags, counter.load(Ordering::Relaxed), expected);
 }
 
+/// Under --predict only the count's place is shown: "exact in every replay" would give it away.
 fn print_exact(flags: &Flags, count: u64, expected: u64) {
-    println!(
-        "final count {} of {expected}: exact in every replay",
-        flags.mode.reveal(count)
-    );
+    if flags.mode.is_predict() {
+        println!("final count ? of {expected}");
+    } else {
+        println!("final count {count} of {expected}: exact in every replay");
+    }
 }
 
 // ANCHOR: seed_table
@@ -445,6 +468,16 @@ fn median_of_rounds(round: impl Fn() -> (Duration, u64)) -> (Duration, u64) {
 }
 
 /// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
+/// Whether `flag` was on the command line (as `--flag N` or `--flag=N`), not just defaulted.
+fn given(flags: &Flags, flag: &str) -> bool {
+    flags.given.iter().any(|arg| {
+        arg == flag
+            || arg
+                .strip_prefix(flag)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
+}
+
 fn reject(message: impl Display) -> ! {
     eprintln!("error: {message}");
     eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");

@@ -53,6 +53,11 @@ fn replays_by_seed() {
 fn predict_hides_the_values() {
     let out = stdout_of(LESSON, &["--seed", "1", "--predict"]);
     assert!(!out.contains("not found"), "a value leaked: {out}");
+    assert!(
+        !out.contains("never half a line"),
+        "the verdict leaked: {out}"
+    );
+    assert!(out.contains("The reader saw ?."), "{out}");
     snapshot!("lesson03_predict", parts(&out).0);
 }
 
@@ -65,10 +70,17 @@ fn the_race_shows_a_missing_file_and_half_lines_in_some_seeds() {
         assert_eq!(seen.len(), 4, "{out}");
         missing += seen.iter().any(|found| found == "file not found") as u32;
         half += seen.iter().any(|found| found.contains("half a line")) as u32;
-        clean += seen
+        let all_clean = seen
             .iter()
-            .all(|found| !found.contains("not found") && !found.contains("half"))
-            as u32;
+            .all(|found| !found.contains("not found") && !found.contains("half"));
+        clean += all_clean as u32;
+        // The summary says "not a crash" only when something went wrong.
+        assert_eq!(
+            out.contains("This time nothing went wrong."),
+            all_clean,
+            "{out}"
+        );
+        assert_eq!(out.contains("is not a crash"), !all_clean, "{out}");
     }
     assert!(
         missing > 0 && half > 0 && clean > 0,
@@ -162,7 +174,7 @@ fn twenty_live_runs_leave_nothing_behind() {
     let cwd = tempfile::tempdir().unwrap();
     let (tmp, cwd) = (tmp.path(), cwd.path());
     // Twenty live runs at once (each mostly sleeps), some of them only the racing part, whose
-    // reader fails to find the file or reads half a line.
+    // reader may fail to find the file or read half a line.
     let live: Vec<Finished> = std::thread::scope(|scope| {
         let runs: Vec<_> = (0..20)
             .map(|index| {
@@ -178,11 +190,8 @@ fn twenty_live_runs_leave_nothing_behind() {
     for finished in &live {
         assert_eq!(finished.code, Some(0), "{}", finished.stderr);
     }
-    assert!(
-        live.iter()
-            .any(|finished| finished.stdout.contains("read file not found")),
-        "no live run had the reader come first"
-    );
+    // Whether a live reader comes before the writer depends on timing, so it is not asserted
+    // here: the replays prove it (seed 13, and `the_race_shows_a_missing_file_...`).
     // Failing runs: bad input, and a temporary directory that cannot be made.
     assert_eq!(run_in(tmp, cwd, &["--lines", "0"]).code, Some(2));
     assert_eq!(run_in(tmp, cwd, &["--schedule", "2"]).code, Some(2));

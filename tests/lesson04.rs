@@ -67,7 +67,14 @@ fn the_classic_lost_update_by_schedule() {
 #[test]
 fn predict_hides_the_values() {
     let out = stdout_of(LESSON, &["--seed", "3", "--predict"]);
-    for leak in ["load 0", "store 1", "final count 2", "add 1", "fetch_add 1"] {
+    for leak in [
+        "load 0",
+        "store 1",
+        "final count 2",
+        "add 1",
+        "fetch_add 1",
+        "exact in every replay",
+    ] {
         assert!(
             !out.contains(leak),
             "a value leaked into --predict ({leak}): {out}"
@@ -229,6 +236,30 @@ fn bad_input_exits_2_with_a_message() {
     ] {
         assert_rejected(LESSON, args);
     }
+}
+
+/// A flag that a run would ignore is refused, with a line that says where it applies.
+#[test]
+fn live_only_flags_are_refused_in_a_replay() {
+    for (args, names) in [
+        (&["--seed", "1", "--threads", "3"][..], "--threads"),
+        (&["--predict", "--increments=5"], "--increments"),
+        (&["--schedule", "0101", "--increments", "5"], "--increments"),
+        (&["--seed", "2", "--yield-between"], "--yield-between"),
+        (&["--bench", "--yield-between"], "--yield-between"),
+    ] {
+        assert_rejected(LESSON, args);
+        let stderr = common::run(LESSON, args).stderr;
+        assert!(
+            stderr.starts_with(&format!("error: {names} applies to live runs")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let stderr = common::run(LESSON, &["--seed", "1", "--threads", "3"]).stderr;
+    assert!(
+        stderr.contains("a replay always runs 2 threads x 2 increments"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -356,6 +356,8 @@ fn bad_input_exits_2_with_a_message() {
         &["--fix"],
         &["--seeds", "0"],
         &["--seeds", "1001"],
+        &["--seeds", "20"],
+        &["--fix", "1", "--seeds=5"],
         &["--no-barrier=yes"],
         &["--seed", "abc"],
         &["--schedule", "0x2"],
