@@ -227,11 +227,17 @@ fn main() {
     let tasks_flag = cli.number(
         "--tasks",
         "N",
-        "simulated downloads to run",
+        "simulated downloads in the live parts 1 and 2",
         400,
         1..=10_000,
     );
-    let workers_flag = cli.number("--workers", "N", "worker threads in the pool", 50, 1..=1000);
+    let workers_flag = cli.number(
+        "--workers",
+        "N",
+        "worker threads in the live part 2",
+        50,
+        1..=1000,
+    );
     let bad_flag = cli.number(
         "--bad-task",
         "N",
@@ -240,6 +246,16 @@ fn main() {
         0..=10_000,
     );
     let flags = cli.parse();
+    if flags.mode.is_replay()
+        && let Some(flag) = ["--tasks", "--workers"]
+            .into_iter()
+            .find(|flag| given(&flags, flag))
+    {
+        reject(format!(
+            "{flag} sizes parts 1 and 2, which run only live: give it without --seed, \
+             --schedule or --predict"
+        ));
+    }
     let (task_count, workers) = (flags[tasks_flag] as usize, flags[workers_flag] as usize);
     let bad = flags[bad_flag] as usize;
     quiet_on_purpose_panics();
@@ -264,6 +280,21 @@ fn main() {
     small_pool_part(small_pool, bad, &flags);
     println!();
     println!("Read chapter 6 to see why: book/src/lesson06.md (or `mdbook serve book`).");
+}
+
+/// True when `flag` is on the command line, as `--flag N` or `--flag=N`.
+fn given(flags: &workbook::Flags, flag: &str) -> bool {
+    flags.given.iter().any(|arg| {
+        arg.strip_prefix(flag)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+    })
+}
+
+/// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
+fn reject(message: impl fmt::Display) -> ! {
+    eprintln!("error: {message}");
+    eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
+    std::process::exit(2);
 }
 
 /// Parts 1 and 2, timed, with the same tasks.
