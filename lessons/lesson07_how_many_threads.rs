@@ -256,6 +256,15 @@ fn doublings(speedup: f64) -> String {
     "#".repeat(1 + speedup.log2().round().max(0.0) as usize)
 }
 
+/// "1 thread", "4 threads".
+fn count(threads: usize) -> String {
+    if threads == 1 {
+        "1 thread".to_string()
+    } else {
+        format!("{threads} threads")
+    }
+}
+
 fn show(time: Duration) -> String {
     let ms = time.as_secs_f64() * 1000.0;
     if ms >= 1000.0 {
@@ -286,6 +295,16 @@ fn main() {
         1..=1000,
     );
     let flags = cli.parse();
+    if flags.mode.is_replay()
+        && let Some(flag) = ["--quick", "--runs", "--max-threads"]
+            .into_iter()
+            .find(|flag| given(&flags, flag))
+    {
+        reject(format!(
+            "{flag} shapes the sweeps of parts 1 and 2, which run only live: give it without \
+             --seed, --schedule or --predict"
+        ));
+    }
     let run = Run::new(PROGRAM, &flags, &["worker1", "worker2", "worker3"]);
 
     if flags.mode.is_replay() {
@@ -308,6 +327,21 @@ fn main() {
     println!("Read chapter 7 to see why: book/src/lesson07.md (or `mdbook serve book`).");
 }
 
+/// True when `flag` is on the command line, as `--flag` or `--flag=N`.
+fn given(flags: &workbook::Flags, flag: &str) -> bool {
+    flags.given.iter().any(|arg| {
+        arg.strip_prefix(flag)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+    })
+}
+
+/// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
+fn reject(message: impl fmt::Display) -> ! {
+    eprintln!("error: {message}");
+    eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
+    std::process::exit(2);
+}
+
 /// Parts 1 and 2: the sweeps, with a summary of what they show.
 fn measure(plan: &Plan, cores: usize) {
     println!("This machine has {cores} cores (thread::available_parallelism).");
@@ -318,8 +352,12 @@ fn measure(plan: &Plan, cores: usize) {
         );
     }
     println!(
-        "Each time is the median of {} runs; other programs on this machine change the numbers.",
-        plan.runs
+        "Each time is {}; other programs on this machine change the numbers.",
+        if plan.runs == 1 {
+            "from a single run".to_string()
+        } else {
+            format!("the median of {} runs", plan.runs)
+        }
     );
 
     let chunks = plan.primes_below.div_ceil(CHUNK) as usize;
@@ -360,11 +398,11 @@ fn measure(plan: &Plan, cores: usize) {
         rayon_answer
     );
     println!(
-        "Best: {} threads, {:.2} x faster than 1 thread, on {cores} cores. \
-         At {} threads the hand-written pool takes {:.2} x rayon's time.",
-        best.threads,
+        "Best: {}, {:.2} x faster than 1 thread, on {cores} cores. \
+         At {} the hand-written pool takes {:.2} x rayon's time.",
+        count(best.threads),
         one_thread.as_secs_f64() / best.time.as_secs_f64(),
-        at_cores.threads,
+        count(at_cores.threads),
         at_cores.time.as_secs_f64() / rayon_time.as_secs_f64()
     );
 
@@ -382,9 +420,9 @@ fn measure(plan: &Plan, cores: usize) {
         .min_by_key(|row| row.time)
         .expect("at least one row");
     println!(
-        "Best: {} threads, {} ({:.2} x the ideal of {}). \
+        "Best: {}, {} ({:.2} x the ideal of {}). \
          Ideal = (tasks / threads, rounded up) x {} ms: the waits no thread count can avoid.",
-        best.threads,
+        count(best.threads),
         show(best.time),
         best.time.as_secs_f64() / ideal(best.threads).as_secs_f64(),
         show(ideal(best.threads)),
@@ -396,8 +434,8 @@ fn measure(plan: &Plan, cores: usize) {
         .last();
     match close {
         Some(row) => println!(
-            "Up to {} threads the pool stays within 1.15 x the ideal.",
-            row.threads
+            "Up to {} the pool stays within 1.15 x the ideal.",
+            count(row.threads)
         ),
         None => println!("Not even 1 thread stayed within 1.15 x the ideal: is the machine busy?"),
     }

@@ -290,9 +290,24 @@ fn bad_input_exits_2_with_a_message() {
         &["--seed", "x"],
         &["--schedule", "0140"],
         &["--no-such-flag"],
+        &["--tasks="],
+        &["--tasks", "5", "--tasks=6"],
+        &["--workers", "99999999999999999999999"],
+        // Parts 1 and 2 run only live: their sizes would be silently ignored by a replay.
+        &["--seed", "4", "--tasks", "100"],
+        &["--workers=3", "--schedule", "0"],
+        &["--predict", "--workers", "3"],
     ] {
         assert_rejected(LESSON, args);
     }
+}
+
+#[test]
+fn a_replay_keeps_bad_task() {
+    // --bad-task also picks part 3's failing job, so a replay uses it.
+    let out = stdout_of(LESSON, &["--seed", "4", "--bad-task", "2"]);
+    assert!(out.contains("job 2: FAILED, panicked on purpose"), "{out}");
+    assert!(out.contains("job 5: ok"), "{out}");
 }
 
 #[test]

@@ -176,6 +176,13 @@ fn bad_input_exits_2_with_a_message() {
         &["--schedule", "3"],
         &["--seed", "1", "--schedule", "0"],
         &["stray"],
+        &["--runs="],
+        &["--runs", "3", "--runs=4"],
+        &["--max-threads", "99999999999999999999999"],
+        // The sweeps run only live: their flags would be silently ignored by a replay.
+        &["--seed", "2", "--quick"],
+        &["--runs=5", "--schedule", "0"],
+        &["--predict", "--max-threads", "4"],
     ] {
         assert_rejected(LESSON, args);
     }

@@ -24,7 +24,14 @@ fn count_primes(chunk: u64) -> u64 {
 }
 
 fn main() {
-    let _flags = Cli::new(PROGRAM, "exercise 07b: one thread per core").parse();
+    let flags = Cli::new(PROGRAM, "exercise 07b: one thread per core").parse();
+    if flags.mode.is_replay() {
+        eprintln!(
+            "error: this exercise only runs live: leave out --seed, --schedule and --predict"
+        );
+        eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
+        std::process::exit(2);
+    }
     let start = Instant::now();
     let mut threads_started = 0;
     // TODO: one thread per chunk is far more threads than cores.
