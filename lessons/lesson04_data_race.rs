@@ -15,7 +15,6 @@
 //! Time the three fixes: cargo run --release --bin lesson04 -- --bench
 #![forbid(unsafe_code)]
 
-use std::fmt::Display;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
@@ -62,30 +61,21 @@ fn main() {
         "--bench",
         "time the racy, Mutex and fetch_add counters in ns per increment, then stop",
     );
+    // Flags that a replay would silently ignore are refused instead, before anything is printed.
+    let replay_size = format!(
+        "a replay always runs {} threads x {REPLAY_INCREMENTS} increments",
+        REPLAY_THREADS.len()
+    );
+    cli.live_only("--threads", &replay_size);
+    cli.live_only("--increments", &replay_size);
+    cli.live_only(
+        "--yield-between",
+        "in a replay the seed or schedule decides where threads switch",
+    );
+    cli.live_only("--bench", "it measures real threads");
     let flags = cli.parse();
-    if flags[bench] && flags.mode.is_replay() {
-        reject("--bench measures real threads: give it without --seed, --schedule or --predict");
-    }
-    // Flags that would be silently ignored are refused, before anything is printed.
-    if flags.mode.is_replay() {
-        for flag in ["--threads", "--increments"] {
-            if given(&flags, flag) {
-                reject(format!(
-                    "{flag} applies to live runs and --bench; a replay always runs \
-                     {} threads x {REPLAY_INCREMENTS} increments",
-                    REPLAY_THREADS.len()
-                ));
-            }
-        }
-        if flags[yield_between] {
-            reject(
-                "--yield-between applies to live runs; in a replay the seed or schedule \
-                 decides where threads switch",
-            );
-        }
-    }
     if flags[bench] && flags[yield_between] {
-        reject("--yield-between applies to live runs; --bench times the counters without it");
+        flags.refuse("--yield-between applies to live runs; --bench times the counters without it");
     }
     let (threads, increments) = (flags[threads], flags[increments]);
 
@@ -465,21 +455,4 @@ fn median_of_rounds(round: impl Fn() -> (Duration, u64)) -> (Duration, u64) {
     }
     times.sort();
     (times[BENCH_ROUNDS / 2], count)
-}
-
-/// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
-/// Whether `flag` was on the command line (as `--flag N` or `--flag=N`), not just defaulted.
-fn given(flags: &Flags, flag: &str) -> bool {
-    flags.given.iter().any(|arg| {
-        arg == flag
-            || arg
-                .strip_prefix(flag)
-                .is_some_and(|rest| rest.starts_with('='))
-    })
-}
-
-fn reject(message: impl Display) -> ! {
-    eprintln!("error: {message}");
-    eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
-    std::process::exit(2);
 }

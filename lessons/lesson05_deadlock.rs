@@ -86,19 +86,11 @@ fn main() {
         10,
         1..=1000,
     );
+    cli.replay_only(
+        "--seeds",
+        "it sizes the seed table of a replay; a live run has none",
+    );
     let flags = cli.parse();
-    // A live run has no seed table: refuse --seeds there rather than ignore it.
-    let seeds_given = flags
-        .given
-        .iter()
-        .any(|arg| arg == "--seeds" || arg.starts_with("--seeds="));
-    if seeds_given && !flags.mode.is_replay() {
-        eprintln!(
-            "error: --seeds sizes the seed table of a replay; a live run has none (add --seed 0)"
-        );
-        eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
-        std::process::exit(2);
-    }
     let with_barrier = !flags[no_barrier];
     let fix = match flags[fix] {
         0 => Fix::None,

@@ -245,17 +245,9 @@ fn main() {
         5,
         0..=10_000,
     );
+    cli.live_only("--tasks", "it sizes parts 1 and 2, which run only live");
+    cli.live_only("--workers", "it sizes parts 1 and 2, which run only live");
     let flags = cli.parse();
-    if flags.mode.is_replay()
-        && let Some(flag) = ["--tasks", "--workers"]
-            .into_iter()
-            .find(|flag| given(&flags, flag))
-    {
-        reject(format!(
-            "{flag} sizes parts 1 and 2, which run only live: give it without --seed, \
-             --schedule or --predict"
-        ));
-    }
     let (task_count, workers) = (flags[tasks_flag] as usize, flags[workers_flag] as usize);
     let bad = flags[bad_flag] as usize;
     quiet_on_purpose_panics();
@@ -280,21 +272,6 @@ fn main() {
     small_pool_part(small_pool, bad, &flags);
     println!();
     println!("Read chapter 6 to see why: book/src/lesson06.md (or `mdbook serve book`).");
-}
-
-/// True when `flag` is on the command line, as `--flag N` or `--flag=N`.
-fn given(flags: &workbook::Flags, flag: &str) -> bool {
-    flags.given.iter().any(|arg| {
-        arg.strip_prefix(flag)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
-    })
-}
-
-/// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
-fn reject(message: impl fmt::Display) -> ! {
-    eprintln!("error: {message}");
-    eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
-    std::process::exit(2);
 }
 
 /// Parts 1 and 2, timed, with the same tasks.

@@ -294,17 +294,19 @@ fn main() {
         1000,
         1..=1000,
     );
+    cli.live_only(
+        "--quick",
+        "it shapes the sweeps of parts 1 and 2, which run only live",
+    );
+    cli.live_only(
+        "--runs",
+        "it shapes the sweeps of parts 1 and 2, which run only live",
+    );
+    cli.live_only(
+        "--max-threads",
+        "it shapes the sweeps of parts 1 and 2, which run only live",
+    );
     let flags = cli.parse();
-    if flags.mode.is_replay()
-        && let Some(flag) = ["--quick", "--runs", "--max-threads"]
-            .into_iter()
-            .find(|flag| given(&flags, flag))
-    {
-        reject(format!(
-            "{flag} shapes the sweeps of parts 1 and 2, which run only live: give it without \
-             --seed, --schedule or --predict"
-        ));
-    }
     let run = Run::new(PROGRAM, &flags, &["worker1", "worker2", "worker3"]);
 
     if flags.mode.is_replay() {
@@ -325,21 +327,6 @@ fn main() {
     share_the_count(run, &flags.mode);
     println!();
     println!("Read chapter 7 to see why: book/src/lesson07.md (or `mdbook serve book`).");
-}
-
-/// True when `flag` is on the command line, as `--flag` or `--flag=N`.
-fn given(flags: &workbook::Flags, flag: &str) -> bool {
-    flags.given.iter().any(|arg| {
-        arg.strip_prefix(flag)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
-    })
-}
-
-/// Bad input found after parsing: one line, a hint, exit status 2 (as the toolkit does).
-fn reject(message: impl fmt::Display) -> ! {
-    eprintln!("error: {message}");
-    eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
-    std::process::exit(2);
 }
 
 /// Parts 1 and 2: the sweeps, with a summary of what they show.

@@ -37,6 +37,16 @@ struct Declared {
     value_name: Option<String>,
     help: String,
     kind: Kind,
+    applies: Applies,
+}
+
+/// In which runs a lesson flag means something.
+enum Applies {
+    Always,
+    /// Only live: refused in a replay, with the reason.
+    LiveOnly(String),
+    /// Only in a replay: refused in a live run, with the reason.
+    ReplayOnly(String),
 }
 
 enum Kind {
@@ -62,8 +72,10 @@ pub struct Flags {
     pub mode: Mode,
     /// The arguments as given, to print the command that reproduces this run.
     pub given: Vec<String>,
+    program: String,
     numbers: Vec<u64>,
     switches: Vec<bool>,
+    present: Vec<String>,
 }
 
 /// What went wrong on the command line (or that help was asked for).
@@ -113,6 +125,7 @@ impl Cli {
             value_name: Some(value_name.to_string()),
             help: help.to_string(),
             kind: Kind::Number { default, range },
+            applies: Applies::Always,
         });
         NumberFlag(self.options.len() - 1)
     }
@@ -125,8 +138,29 @@ impl Cli {
             value_name: None,
             help: help.to_string(),
             kind: Kind::Switch,
+            applies: Applies::Always,
         });
         SwitchFlag(self.options.len() - 1)
+    }
+
+    /// Declares that the lesson flag `flag` means something only in a live run: given together
+    /// with `--seed`, `--schedule` or `--predict`, it is refused with `why` instead of being
+    /// silently ignored.
+    pub fn live_only(&mut self, flag: &str, why: &str) {
+        self.declared(flag).applies = Applies::LiveOnly(why.to_string());
+    }
+
+    /// Declares that the lesson flag `flag` means something only in a replay: given in a live run
+    /// it is refused with `why`.
+    pub fn replay_only(&mut self, flag: &str, why: &str) {
+        self.declared(flag).applies = Applies::ReplayOnly(why.to_string());
+    }
+
+    fn declared(&mut self, flag: &str) -> &mut Declared {
+        let Some(option) = self.options.iter_mut().find(|option| option.flag == flag) else {
+            panic!("lesson bug: {flag} is not declared");
+        };
+        option
     }
 
     /// The text `--help` prints.
@@ -211,6 +245,7 @@ impl Cli {
         let mut predict = false;
         let mut numbers: Vec<Option<u64>> = vec![None; self.options.len()];
         let mut switches = vec![false; self.options.len()];
+        let mut present: Vec<String> = Vec::new();
 
         loop {
             let arg = parser
@@ -255,6 +290,7 @@ impl Cli {
                         }
                         Kind::Switch => switches[index] = true,
                     }
+                    present.push(flag);
                 }
                 Short(letter) => {
                     return Err(CliError::Invalid(format!("unknown flag -{letter}")));
@@ -305,11 +341,33 @@ impl Cli {
                 (Kind::Switch, None) => 0,
             })
             .collect();
+        for option in &self.options {
+            if !present.contains(&option.flag) {
+                continue;
+            }
+            match &option.applies {
+                Applies::LiveOnly(why) if mode.is_replay() => {
+                    return Err(CliError::Invalid(format!(
+                        "{} applies to live runs only, not with --seed, --schedule or --predict: {why}",
+                        option.flag
+                    )));
+                }
+                Applies::ReplayOnly(why) if !mode.is_replay() => {
+                    return Err(CliError::Invalid(format!(
+                        "{} applies to replays only (add --seed N): {why}",
+                        option.flag
+                    )));
+                }
+                _ => {}
+            }
+        }
         Ok(Flags {
             mode,
             given,
+            program: self.program.clone(),
             numbers,
             switches,
+            present,
         })
     }
 }
@@ -405,6 +463,22 @@ impl Flags {
 }
 
 impl Flags {
+    /// Whether the lesson flag `flag` was on the command line (not just its default).
+    pub fn was_given(&self, flag: &str) -> bool {
+        self.present.iter().any(|present| present == flag)
+    }
+
+    /// Refuses a combination of flags the parser cannot know about: prints one `error:` line and
+    /// the hint, as for any bad input, and exits with status 2.
+    pub fn refuse(&self, message: impl std::fmt::Display) -> ! {
+        eprintln!("error: {message}");
+        eprintln!(
+            "Try `cargo run --bin {} -- --help` for the flags.",
+            self.program
+        );
+        std::process::exit(2);
+    }
+
     /// The command that runs the same replay with the values shown: this one without `--predict`.
     pub fn command_revealed(&self, program: &str) -> String {
         let kept: Vec<&str> = self
@@ -567,6 +641,24 @@ mod tests {
             flags.command_revealed("lesson99"),
             "cargo run --bin lesson99 -- --seed 0"
         );
+    }
+
+    #[test]
+    fn live_only_and_replay_only_flags_are_refused_elsewhere() {
+        let (mut cli, _, _) = cli();
+        cli.live_only("--up-to", "a replay always counts to 10");
+        cli.replay_only("--fixed", "only the replay has a fixed version");
+        assert!(cli.try_parse_from(["--up-to", "5"]).is_ok());
+        assert!(cli.try_parse_from(["--fixed", "--seed", "1"]).is_ok());
+        let refused = |args: &[&str]| match cli.try_parse_from(args) {
+            Err(CliError::Invalid(message)) => message,
+            other => panic!("{args:?} should be refused, got {other:?}"),
+        };
+        assert!(refused(&["--seed", "1", "--up-to=5"]).contains("live runs only"));
+        assert!(refused(&["--predict", "--up-to", "5"]).contains("counts to 10"));
+        assert!(refused(&["--fixed"]).contains("replays only"));
+        let flags = cli.try_parse_from(["--up-to=5"]).unwrap();
+        assert!(flags.was_given("--up-to") && !flags.was_given("--fixed"));
     }
 
     #[test]
