@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, live_values, tables};
+use super::{Exercise, Failure, Program, finished_table, live_values};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..8;
@@ -62,17 +62,7 @@ fn check_three_printers(program: &Program) -> Result<(), Failure> {
         let seed = seed.to_string();
         let out = program.run_ok(&["--seed", &seed, "--up-to", "11"])?;
         let run = format!("with --seed {seed} --up-to {UP_TO}");
-        let Some(table) = tables(&out).into_iter().next() else {
-            return Err(Failure::new(format!(
-                "{run} your program printed no trace table: keep `run.finish()` at the end"
-            )));
-        };
-        if !table.finished() {
-            return Err(Failure::new(format!(
-                "{run} the replay did not end with every thread finished: {}",
-                table.outcome
-            )));
-        }
+        let table = finished_table(&out, &run)?;
         let mut printed = Vec::new();
         for (printer, value) in table.values("print") {
             let number = number(&value, &run)?;
@@ -108,17 +98,7 @@ fn check_stop_early(program: &Program) -> Result<(), Failure> {
         let seed = seed.to_string();
         let out = program.run_ok(&["--seed", &seed, "--up-to", "200"])?;
         let run = format!("with --seed {seed} --up-to {UP_TO}");
-        let Some(table) = tables(&out).into_iter().next() else {
-            return Err(Failure::new(format!(
-                "{run} your program printed no trace table: keep `run.finish()` at the end"
-            )));
-        };
-        if !table.finished() {
-            return Err(Failure::new(format!(
-                "{run} the replay did not end with every thread finished: {}",
-                table.outcome
-            )));
-        }
+        let table = finished_table(&out, &run)?;
         let (Some(boss), Some(even), Some(odd)) = (
             table.column("boss"),
             table.column("even"),

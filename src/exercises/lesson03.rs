@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, Table, live_values, tables};
+use super::{Exercise, Failure, Program, Table, finished_table, live_values};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..12;
@@ -55,22 +55,6 @@ pub fn exercises() -> Vec<Exercise> {
             check: check_careful_reader,
         },
     ]
-}
-
-/// The first trace table of a replay, which must have finished.
-fn finished_table(out: &str, run: &str) -> Result<Table, Failure> {
-    let Some(table) = tables(out).into_iter().next() else {
-        return Err(Failure::new(format!(
-            "{run} your program printed no trace table: keep `run.finish()`"
-        )));
-    };
-    if !table.finished() {
-        return Err(Failure::new(format!(
-            "{run} the replay did not end with every thread finished: {}",
-            table.outcome
-        )));
-    }
-    Ok(table)
 }
 
 fn columns(table: &Table, run: &str) -> Result<(usize, usize), Failure> {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, Table, tables};
+use super::{Exercise, Failure, Program, Table, finished_table};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..8;
@@ -69,22 +69,6 @@ pub fn exercises() -> Vec<Exercise> {
             check: check_bank_account,
         },
     ]
-}
-
-/// The replay's trace table, ended with every thread finished.
-fn finished_table(out: &str, run: &str) -> Result<Table, Failure> {
-    let Some(table) = tables(out).into_iter().next() else {
-        return Err(Failure::new(format!(
-            "{run} your program printed no trace table: keep `run.finish()` after the threads"
-        )));
-    };
-    if !table.finished() {
-        return Err(Failure::new(format!(
-            "{run} the replay did not end with every thread finished: {}",
-            table.outcome
-        )));
-    }
-    Ok(table)
 }
 
 /// The whole numbers after `prefix` on the line that starts with it: `final count 6 of 6`

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, Table, live_values, tables};
+use super::{Exercise, Failure, Program, Table, finished_table, live_values};
 
 /// The seeds every replay check of this lesson tries. A starter deadlocks in most of them.
 const SEEDS: std::ops::Range<u64> = 0..50;
@@ -191,17 +191,7 @@ fn finished_replay(
     run: &str,
 ) -> Result<(Table, String), Failure> {
     let out = program.run_ok(args)?;
-    let Some(table) = tables(&out).into_iter().next() else {
-        return Err(Failure::new(format!(
-            "{run} your program printed no trace table: keep `run.finish()` at the end"
-        )));
-    };
-    if !table.finished() {
-        return Err(Failure::new(format!(
-            "{run} the replay did not finish: {}",
-            table.outcome
-        )));
-    }
+    let table = finished_table(&out, run)?;
     Ok((table, out))
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, tables};
+use super::{Exercise, Failure, Program, finished_table};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..8;
@@ -111,17 +111,7 @@ fn finished_replay(program: &Program, seed: u64) -> Result<(String, String), Fai
     let seed = seed.to_string();
     let out = program.run_ok(&["--seed", &seed])?;
     let run = format!("with --seed {seed}");
-    let Some(table) = tables(&out).into_iter().next() else {
-        return Err(Failure::new(format!(
-            "{run} your program printed no trace table: keep `run.finish()`"
-        )));
-    };
-    if !table.finished() {
-        return Err(Failure::new(format!(
-            "{run} the replay did not end with every thread finished: {}",
-            table.outcome
-        )));
-    }
+    finished_table(&out, &run)?;
     Ok((out, run))
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, tables};
+use super::{Exercise, Failure, Program, finished_table};
 
 /// The exercises of lesson 7.
 pub fn exercises() -> Vec<Exercise> {
@@ -55,17 +55,7 @@ fn check_each_chunk_once(program: &Program) -> Result<(), Failure> {
         let seed = seed.to_string();
         let out = program.run_ok(&["--seed", &seed])?;
         let run = format!("with --seed {seed}");
-        let Some(table) = tables(&out).into_iter().next() else {
-            return Err(Failure::new(format!(
-                "{run} your program printed no trace table: keep `run.finish()`"
-            )));
-        };
-        if !table.finished() {
-            return Err(Failure::new(format!(
-                "{run} the replay did not end with every thread finished: {}",
-                table.outcome
-            )));
-        }
+        let table = finished_table(&out, &run)?;
         let mut counted = [0usize; 6];
         for (_, value) in table.values("count") {
             let chunk = value

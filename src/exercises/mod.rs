@@ -273,6 +273,23 @@ impl Table {
     }
 }
 
+/// The first trace table in `out`, which must show every thread finished. `run` names the run in
+/// the failure (e.g. "with --seed 3").
+pub fn finished_table(out: &str, run: &str) -> Result<Table, Failure> {
+    let Some(table) = tables(out).into_iter().next() else {
+        return Err(Failure::new(format!(
+            "{run} your program printed no trace table: keep `run.finish()` after the threads"
+        )));
+    };
+    if !table.finished() {
+        return Err(Failure::new(format!(
+            "{run} the replay did not end with every thread finished: {}",
+            table.outcome
+        )));
+    }
+    Ok(table)
+}
+
 /// Every trace table in `stdout`, in order (a program may replay more than one run).
 /// A table starts with its header line `step | ready | 0 name | ...`.
 pub fn tables(stdout: &str) -> Vec<Table> {
