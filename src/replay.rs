@@ -166,7 +166,8 @@ struct Stopped;
 
 struct Scheduler {
     state: Mutex<State>,
-    changed: Condvar,
+    /// One per actor, so a turn wakes only the threads that have something to do.
+    wakeups: Vec<Condvar>,
 }
 
 struct State {
@@ -188,6 +189,8 @@ enum Status {
     NotArrived,
     Waiting {
         label: String,
+        /// A step with no readiness test can always run: it never needs re-checking.
+        always_ready: bool,
         posted: Option<(u64, bool)>,
     },
     Running,
@@ -284,7 +287,7 @@ impl Run {
                         watches: Vec::new(),
                         last_change: Instant::now(),
                     }),
-                    changed: Condvar::new(),
+                    wakeups: (0..names.len()).map(|_| Condvar::new()).collect(),
                 }))
             }
         };
@@ -495,7 +498,10 @@ impl Actor<'_> {
     /// One step: in a replay, first wait for this actor's turn (a yield point); then run `work`
     /// and record `action` with the value it returns. In a live run, run `work` and print the line.
     pub fn step<T: Display>(&self, action: &str, work: impl FnOnce() -> T) -> T {
-        self.step_when(action, || true, work)
+        self.turn(action, None);
+        let value = work();
+        self.record(action, Some(value.to_string()));
+        value
     }
 
     /// Like [`Actor::step`], but in a replay the step can run only when `ready()` is true; until
@@ -506,7 +512,7 @@ impl Actor<'_> {
         ready: impl Fn() -> bool,
         work: impl FnOnce() -> T,
     ) -> T {
-        self.turn(action, &ready);
+        self.turn(action, Some(&ready));
         let value = work();
         self.record(action, Some(value.to_string()));
         value
@@ -514,7 +520,10 @@ impl Actor<'_> {
 
     /// A step that records only `action`, no value: for taking a lock, sending a signal...
     pub fn action<T>(&self, action: &str, work: impl FnOnce() -> T) -> T {
-        self.action_when(action, || true, work)
+        self.turn(action, None);
+        let value = work();
+        self.record(action, None);
+        value
     }
 
     /// [`Actor::action`] that can run only when `ready()` is true (see [`Actor::step_when`]).
@@ -524,7 +533,7 @@ impl Actor<'_> {
         ready: impl Fn() -> bool,
         work: impl FnOnce() -> T,
     ) -> T {
-        self.turn(action, &ready);
+        self.turn(action, Some(&ready));
         let value = work();
         self.record(action, None);
         value
@@ -548,7 +557,9 @@ impl Actor<'_> {
         }
     }
 
-    fn turn(&self, label: &str, ready: &dyn Fn() -> bool) {
+    /// The yield point of a step: in a replay, wait until the scheduler gives this actor the turn.
+    /// `ready` is the step's readiness test; `None` means it can always run.
+    fn turn(&self, label: &str, ready: Option<&dyn Fn() -> bool>) {
         let Some(scheduler) = &self.run.scheduler else {
             return;
         };
@@ -560,10 +571,11 @@ impl Actor<'_> {
         }
         state.actors[me] = Status::Waiting {
             label: label.to_string(),
+            always_ready: ready.is_none(),
             posted: None,
         };
         state.last_change = Instant::now();
-        scheduler.changed.notify_all();
+        wake(scheduler, &state);
         loop {
             if state.stopped.is_some() {
                 drop(state);
@@ -572,28 +584,33 @@ impl Actor<'_> {
             if state.running == Some(me) {
                 return;
             }
-            let epoch = state.epoch;
-            let posted = match &state.actors[me] {
-                Status::Waiting { posted, .. } => *posted,
-                _ => None,
-            };
-            if state.running.is_none() && posted.map(|(seen, _)| seen) != Some(epoch) {
-                // Nobody runs while the actors re-check whether they can go, so the answer is
-                // the same on every run; the scheduler lock is released so `ready` may look at
-                // anything that is not held across a step.
-                let can_run = MutexGuard::unlocked(&mut state, ready);
-                if state.epoch == epoch && state.running.is_none() {
+            if state.running.is_none() {
+                let epoch = state.epoch;
+                let stale = matches!(
+                    &state.actors[me],
+                    Status::Waiting { always_ready: false, posted, .. }
+                        if posted.map(|(seen, _)| seen) != Some(epoch)
+                );
+                if let (true, Some(ready)) = (stale, ready) {
+                    // Nobody runs while the actors re-check whether they can go, so the answer
+                    // is the same on every run; the scheduler lock is released so `ready` may
+                    // look at anything that is not held across a step.
+                    let can_run = MutexGuard::unlocked(&mut state, ready);
+                    if state.epoch != epoch || state.running.is_some() {
+                        continue;
+                    }
                     if let Status::Waiting { posted, .. } = &mut state.actors[me] {
                         *posted = Some((epoch, can_run));
                     }
                     state.last_change = Instant::now();
-                    choose(&mut state, &self.run.actors);
-                    scheduler.changed.notify_all();
                 }
-                continue;
+                choose(&mut state, &self.run.actors);
+                if state.running.is_some() || state.stopped.is_some() {
+                    wake(scheduler, &state);
+                    continue;
+                }
             }
-            let timed_out = scheduler
-                .changed
+            let timed_out = scheduler.wakeups[me]
                 .wait_for(&mut state, Duration::from_millis(250))
                 .timed_out();
             if timed_out && state.last_change.elapsed() > STALL_TIMEOUT {
@@ -643,7 +660,22 @@ impl Drop for Actor<'_> {
             state.last_change = Instant::now();
             choose(&mut state, &self.run.actors);
         }
-        scheduler.changed.notify_all();
+        wake(scheduler, &state);
+    }
+}
+
+/// Wakes the actors that have something to do: the one whose turn it is, those that must re-check
+/// whether their step can run, or everyone when the replay has stopped.
+fn wake(scheduler: &Scheduler, state: &State) {
+    for (index, status) in state.actors.iter().enumerate() {
+        let concerned = state.stopped.is_some()
+            || state.running == Some(index)
+            || (state.running.is_none()
+                && matches!(status, Status::Waiting { always_ready: false, posted, .. }
+                    if posted.map(|(seen, _)| seen) != Some(state.epoch)));
+        if concerned {
+            scheduler.wakeups[index].notify_one();
+        }
     }
 }
 
@@ -657,6 +689,9 @@ fn choose(state: &mut State, names: &[String]) {
     for (index, status) in state.actors.iter().enumerate() {
         match status {
             Status::NotArrived | Status::Running => return,
+            Status::Waiting {
+                always_ready: true, ..
+            } => ready.push(index),
             Status::Waiting { posted: None, .. } => return,
             Status::Waiting {
                 posted: Some((epoch, _)),
