@@ -21,7 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use workbook::{Cli, Flags, Run};
+use workbook::{Cli, Flags, Run, trace};
 
 const PROGRAM: &str = "lesson04";
 
@@ -371,27 +371,9 @@ fn print_seed_table(flags: &Flags) {
             report.taken,
         ]);
     }
-    print_table(&rows);
+    print!("{}", trace::table(&rows));
 }
 // ANCHOR_END: seed_table
-
-fn print_table<const N: usize>(rows: &[[String; N]]) {
-    let widths: Vec<usize> = (0..N)
-        .map(|column| rows.iter().map(|row| row[column].len()).max().unwrap_or(0))
-        .collect();
-    for (number, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", cells.join(" | ").trim_end());
-        if number == 0 {
-            let rule: Vec<String> = widths.iter().map(|&width| "-".repeat(width)).collect();
-            println!("{}", rule.join("-+-"));
-        }
-    }
-}
 
 // ANCHOR: bench
 /// Times each version on `threads` threads adding `increments` each, `BENCH_ROUNDS` times, and
@@ -436,7 +418,7 @@ fn benchmark(threads: u64, increments: u64) {
             format!("{count} of {total}"),
         ]);
     }
-    print_table(&rows);
+    print!("{}", trace::table(&rows));
     println!(
         "Each time runs from the start line to the end of the last thread. The racy version is \
          fast because it skips the work of being right: it loses updates."

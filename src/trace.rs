@@ -72,6 +72,27 @@ pub fn render(actors: &[String], watches: &[String], rows: &[Row], predict: bool
     out
 }
 
+/// Renders any small table the same way as the trace: `rows[0]` is the header, a rule follows it,
+/// every column left-aligned. For summaries such as a table of seeds or timings.
+pub fn table<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let columns = rows.iter().map(|row| row.as_ref().len()).max().unwrap_or(0);
+    let mut widths = vec![0; columns];
+    for row in rows {
+        for (column, text) in row.as_ref().iter().enumerate() {
+            widths[column] = widths[column].max(text.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for (number, row) in rows.iter().enumerate() {
+        out.push_str(&aligned(row.as_ref(), &widths, false));
+        if number == 0 {
+            let rule: Vec<String> = widths.iter().map(|&width| "-".repeat(width)).collect();
+            out.push_str(&aligned(&rule, &widths, false).replace(" | ", "-+-"));
+        }
+    }
+    out
+}
+
 /// The text of one cell: the action and its value, or `?` in place of the value.
 pub fn cell(action: &str, value: Option<&str>, predict: bool) -> String {
     match value {
@@ -82,12 +103,17 @@ pub fn cell(action: &str, value: Option<&str>, predict: bool) -> String {
 }
 
 fn line(cells: &[String], widths: &[usize]) -> String {
+    aligned(cells, widths, true)
+}
+
+/// One row of a table; the first column is right-aligned when `number_first` (step numbers).
+fn aligned(cells: &[String], widths: &[usize], number_first: bool) -> String {
     let mut text = String::new();
     for (column, cell) in cells.iter().enumerate() {
         if column > 0 {
             text.push_str(" | ");
         }
-        if column == 0 {
+        if column == 0 && number_first {
             text.push_str(&format!("{cell:>width$}", width = widths[column]));
         } else {
             text.push_str(&format!("{cell:<width$}", width = widths[column]));
@@ -132,6 +158,19 @@ step | ready | 0 even | 1 odd  | counter
    2 | 0     | lock   |        | 1
 ";
         assert_eq!(table, expected);
+    }
+
+    #[test]
+    fn a_summary_table_looks_like_the_trace() {
+        let rows = [
+            ["seed".to_string(), "final".to_string()],
+            ["0".to_string(), "2".to_string()],
+            ["10".to_string(), "4".to_string()],
+        ];
+        assert_eq!(
+            table(&rows),
+            "seed | final\n-----+------\n0    | 2\n10   | 4\n"
+        );
     }
 
     #[test]
