@@ -30,7 +30,14 @@ pub struct Cli {
     program: String,
     about: String,
     options: Vec<Declared>,
+    explorable: bool,
 }
+
+/// Default of `--preemptions`: how many times the explorer may switch away from a thread that
+/// could have gone on, per schedule.
+pub const DEFAULT_PREEMPTIONS: usize = 6;
+/// Default of `--max-schedules`.
+pub const DEFAULT_MAX_SCHEDULES: usize = 20_000;
 
 struct Declared {
     flag: String,
@@ -103,7 +110,14 @@ impl Cli {
             program: program.to_string(),
             about: about.to_string(),
             options: Vec::new(),
+            explorable: false,
         }
+    }
+
+    /// Accepts `--explore` (with `--preemptions N` and `--max-schedules N`): run the program
+    /// under every schedule and print the census of outcomes instead of one trace.
+    pub fn explorable(&mut self) {
+        self.explorable = true;
     }
 
     /// Declares `--flag VALUE`, a whole number in `range`, `default` when absent.
@@ -178,6 +192,20 @@ impl Cli {
             ),
             ("--predict".into(), "replay with the values hidden as ?, so you can guess first".into()),
         ];
+        if self.explorable {
+            rows.push((
+                "--explore".into(),
+                "run under every schedule and count the outcomes (a proof, when complete)".into(),
+            ));
+            rows.push((
+                "--preemptions N".into(),
+                format!("with --explore: at most N switches away from a thread that could go on (default {DEFAULT_PREEMPTIONS})"),
+            ));
+            rows.push((
+                "--max-schedules N".into(),
+                format!("with --explore: stop after N schedules (default {DEFAULT_MAX_SCHEDULES})"),
+            ));
+        }
         for option in &self.options {
             let left = match &option.value_name {
                 Some(value) => format!("{} {value}", option.flag),
@@ -243,6 +271,9 @@ impl Cli {
         let mut seed: Option<u64> = None;
         let mut schedule: Option<Vec<usize>> = None;
         let mut predict = false;
+        let mut explore = false;
+        let mut preemptions: Option<u64> = None;
+        let mut max_schedules: Option<u64> = None;
         let mut numbers: Vec<Option<u64>> = vec![None; self.options.len()];
         let mut switches = vec![false; self.options.len()];
         let mut present: Vec<String> = Vec::new();
@@ -274,6 +305,22 @@ impl Cli {
                     schedule = Some(parse_schedule(&text)?);
                 }
                 Long("predict") => predict = true,
+                Long("explore") if self.explorable => explore = true,
+                Long("preemptions") if self.explorable => {
+                    let text = value_text(&mut parser, "--preemptions")?;
+                    if preemptions.is_some() {
+                        return Err(CliError::Invalid("--preemptions is given twice".into()));
+                    }
+                    preemptions = Some(parse_whole_number("--preemptions", &text, 0..=20)?);
+                }
+                Long("max-schedules") if self.explorable => {
+                    let text = value_text(&mut parser, "--max-schedules")?;
+                    if max_schedules.is_some() {
+                        return Err(CliError::Invalid("--max-schedules is given twice".into()));
+                    }
+                    max_schedules =
+                        Some(parse_whole_number("--max-schedules", &text, 1..=1_000_000)?);
+                }
                 Long(name) => {
                     let flag = format!("--{name}");
                     let Some(index) = self.options.iter().position(|option| option.flag == flag)
@@ -308,12 +355,26 @@ impl Cli {
                 "--seed and --schedule both choose the turns: give one of them".into(),
             ));
         }
+        if explore && (seed.is_some() || schedule.is_some() || predict) {
+            return Err(CliError::Invalid(
+                "--explore runs every schedule: it takes no --seed, --schedule or --predict".into(),
+            ));
+        }
+        if !explore && (preemptions.is_some() || max_schedules.is_some()) {
+            return Err(CliError::Invalid(
+                "--preemptions and --max-schedules go with --explore".into(),
+            ));
+        }
         let mut given = given;
         if predict && seed.is_none() && schedule.is_none() {
             // --predict alone replays seed 0; say so in every command the replay prints.
             given.extend(["--seed".to_string(), "0".to_string()]);
         }
         let mode = match (seed, schedule) {
+            _ if explore => Mode::Explore {
+                preemptions: preemptions.map_or(DEFAULT_PREEMPTIONS, |n| n as usize),
+                max_schedules: max_schedules.map_or(DEFAULT_MAX_SCHEDULES, |n| n as usize),
+            },
             (Some(seed), None) => Mode::Replay {
                 seed: Some(seed),
                 schedule: None,
@@ -448,6 +509,11 @@ pub fn parse_schedule(text: &str) -> Result<Vec<usize>, CliError> {
 }
 
 impl Flags {
+    /// The program's binary name, as given to [`Cli::new`].
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
     /// The command that runs this lesson again with the same arguments.
     pub fn command(&self, program: &str) -> String {
         let mut command = format!("cargo run --bin {program}");

@@ -14,9 +14,18 @@
 
 pub mod cli;
 pub mod exercises;
+pub mod live;
+#[doc(hidden)]
+pub mod objects;
 pub mod process;
 pub mod replay;
+pub mod run;
+pub mod scheduler;
+pub mod sync;
+pub mod thread;
 pub mod trace;
+
+pub use run::{guess, run};
 
 pub use cli::{Cli, Flags};
 pub use replay::{Actor, Mode, Outcome, Report, Run};

@@ -59,6 +59,13 @@ pub enum Mode {
         /// Print values as `?`.
         predict: bool,
     },
+    /// Every schedule, up to a preemption bound and a cap (`--explore`).
+    Explore {
+        /// At most this many preemptions per schedule.
+        preemptions: usize,
+        /// At most this many schedules.
+        max_schedules: usize,
+    },
 }
 
 impl Mode {
@@ -263,7 +270,7 @@ impl Run {
         );
         let names: Vec<String> = actors.iter().map(|name| name.to_string()).collect();
         let scheduler = match mode {
-            Mode::Live => None,
+            Mode::Live | Mode::Explore { .. } => None,
             Mode::Replay { seed, schedule, .. } => {
                 let chooser = match schedule {
                     Some(steps) => Chooser::Schedule {

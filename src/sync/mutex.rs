@@ -1,0 +1,238 @@
+//! `Mutex`: parking_lot's, plus who holds it.
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::live::{self, WaitOn};
+use crate::objects::{LockMeta, thread_key};
+use crate::scheduler::{Granted, Pending, Scheduler, Until};
+use crate::sync::{MUTEX, replaying, reveal};
+
+/// A mutual-exclusion lock with parking_lot's API (no poisoning: `lock` returns the guard).
+pub struct Mutex<T: ?Sized> {
+    pub(crate) meta: Arc<LockMeta>,
+    show: Option<fn(&T) -> String>,
+    pub(crate) inner: parking_lot::Mutex<T>,
+}
+
+/// The guard of a locked [`Mutex`]: the lock is released when it drops.
+pub struct MutexGuard<'a, T: ?Sized> {
+    pub(crate) lock: &'a Mutex<T>,
+    pub(crate) inner: parking_lot::MutexGuard<'a, T>,
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex holding `value`.
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex {
+            meta: Arc::new(LockMeta::default()),
+            show: None,
+            inner: parking_lot::Mutex::new(value),
+        }
+    }
+
+    /// The mutex's value, consuming it.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: fmt::Debug> Mutex<T> {
+    /// Gives the mutex the name the trace and deadlock reports show it by; a replay's trace
+    /// then also shows its value when it is unlocked.
+    pub fn named(mut self, name: &str) -> Mutex<T> {
+        let _ = self.meta.name.set(name.to_string());
+        self.show = Some(|value| format!("{value:?}"));
+        self
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    pub(crate) fn name_in(&self, scheduler: &Scheduler) -> String {
+        scheduler.object_name(
+            Arc::as_ptr(&self.meta) as *const () as usize,
+            self.meta.name(),
+            MUTEX,
+        )
+    }
+
+    pub(crate) fn live_name(&self) -> String {
+        self.meta.name().unwrap_or("a mutex").to_string()
+    }
+
+    /// Locks the mutex, waiting while another thread holds it.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        if let Some((scheduler, me)) = replaying() {
+            return self
+                .lock_in_replay(&scheduler, me, None)
+                .expect("no deadline");
+        }
+        let key = thread_key();
+        if let Some(inner) = self.inner.try_lock() {
+            self.meta.set_holder(key);
+            return MutexGuard { lock: self, inner };
+        }
+        self.lock_slowly(key, None).expect("no deadline")
+    }
+
+    /// Locks the mutex if it is free, without waiting.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        if let Some((scheduler, me)) = replaying() {
+            let name = self.name_in(&scheduler);
+            scheduler.turn(me, Pending::now(format!("try_lock {name}")));
+            let inner = self.inner.try_lock();
+            let took = inner.is_some();
+            if took {
+                self.meta.set_holder(thread_key());
+            }
+            let result = if took { "locked" } else { "busy" };
+            scheduler.record(me, format!("try_lock {name}: {result}"), None);
+            return inner.map(|inner| MutexGuard { lock: self, inner });
+        }
+        let inner = self.inner.try_lock()?;
+        self.meta.set_holder(thread_key());
+        Some(MutexGuard { lock: self, inner })
+    }
+
+    /// Locks the mutex, waiting at most `timeout` (virtual time in a replay).
+    pub fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
+        if let Some((scheduler, me)) = replaying() {
+            return self.lock_in_replay(&scheduler, me, Some(timeout));
+        }
+        let key = thread_key();
+        if let Some(inner) = self.inner.try_lock() {
+            self.meta.set_holder(key);
+            return Some(MutexGuard { lock: self, inner });
+        }
+        self.lock_slowly(key, Some(timeout))
+    }
+
+    /// True while some thread holds the lock.
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// The value, through a unique borrow (no locking needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    #[cold]
+    fn lock_slowly(&self, key: u64, timeout: Option<Duration>) -> Option<MutexGuard<'_, T>> {
+        let started = std::time::Instant::now();
+        let waiting = live::wait(
+            || format!("lock {}", self.live_name()),
+            WaitOn::Lock(self.meta.clone()),
+        );
+        let inner = loop {
+            let slice = match timeout {
+                Some(timeout) => {
+                    let left = timeout.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    left.min(live::POLL)
+                }
+                None => live::POLL,
+            };
+            if let Some(inner) = self.inner.try_lock_for(slice) {
+                break inner;
+            }
+            live::stop_if_cancelled();
+        };
+        drop(waiting);
+        self.meta.set_holder(key);
+        Some(MutexGuard { lock: self, inner })
+    }
+
+    fn lock_in_replay(
+        &self,
+        scheduler: &Scheduler,
+        me: usize,
+        timeout: Option<Duration>,
+    ) -> Option<MutexGuard<'_, T>> {
+        let name = self.name_in(scheduler);
+        let verb = if timeout.is_some() {
+            "try_lock_for"
+        } else {
+            "lock"
+        };
+        let arrival =
+            (!self.meta.is_free()).then(|| match scheduler.holder_name(self.meta.holder()) {
+                Some(holder) => format!("waits for {name} (held by {holder})"),
+                None => format!("waits for {name}"),
+            });
+        let mut pending =
+            Pending::until(Until::LockFree(self.meta.clone()), format!("lock {name}"));
+        pending.arrival = arrival;
+        if let Some(timeout) = timeout {
+            pending.deadline = Some(scheduler.clock() + timeout);
+        }
+        match scheduler.turn(me, pending) {
+            Granted::TimedOut => {
+                scheduler.record(me, format!("{verb} {name}: timed out"), None);
+                None
+            }
+            Granted::Ready | Granted::Free => {
+                let inner = self.inner.lock();
+                self.meta.set_holder(thread_key());
+                scheduler.record(me, format!("{verb} {name}"), None);
+                Some(MutexGuard { lock: self, inner })
+            }
+        }
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Mutex<T> {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.meta.set_holder(0);
+        if let Some((scheduler, me)) = replaying() {
+            let name = self.lock.name_in(&scheduler);
+            let text = match self.lock.show {
+                Some(show) => format!("unlock {name} ({})", reveal(&scheduler, show(&self.inner))),
+                None => format!("unlock {name}"),
+            };
+            scheduler.record(me, text, None);
+        }
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}

@@ -1,0 +1,288 @@
+//! The drop-in types: live runs, replays, virtual time, deadlocks, cut-offs and the explorer,
+//! each on a small ordinary program.
+
+use std::time::Duration;
+
+use workbook::run::{explore, replay_schedule, replay_seed};
+use workbook::scheduler::Ending;
+use workbook::sync::{
+    AtomicU64, Barrier, Condvar, Mutex, NamedChannel, Ordering, bounded, unbounded,
+};
+use workbook::thread;
+
+fn split_counter(threads: usize, increments: u64) -> u64 {
+    let counter = AtomicU64::new(0).named("counter");
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..increments {
+                    let seen = counter.load(Ordering::Relaxed);
+                    counter.store(seen + 1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    counter.load(Ordering::Relaxed)
+}
+
+fn atomic_counter(threads: usize, increments: u64) -> u64 {
+    let counter = AtomicU64::new(0).named("counter");
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..increments {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    counter.load(Ordering::Relaxed)
+}
+
+fn mutex_counter(threads: usize, increments: u64) -> u64 {
+    let counter = Mutex::new(0u64).named("counter");
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..increments {
+                    let mut guard = counter.lock();
+                    *guard += 1;
+                }
+            });
+        }
+    });
+    counter.into_inner()
+}
+
+fn sorted(census: &workbook::run::Census) -> Vec<String> {
+    let mut outcomes: Vec<String> = census.outcome_set().iter().map(|s| s.to_string()).collect();
+    outcomes.sort();
+    outcomes
+}
+
+#[test]
+fn explorer_finds_exactly_the_lost_updates_of_a_split_load_and_store() {
+    let census = explore(10, 100_000, || split_counter(2, 2));
+    assert!(census.complete(), "{}", census.summary());
+    assert_eq!(sorted(&census), ["2", "3", "4"]);
+    let census = explore(10, 100_000, || atomic_counter(2, 2));
+    assert!(census.complete());
+    assert_eq!(sorted(&census), ["4"]);
+    let census = explore(10, 100_000, || mutex_counter(2, 2));
+    assert!(census.complete());
+    assert_eq!(sorted(&census), ["4"]);
+}
+
+#[test]
+fn each_outcome_replays_from_its_schedule() {
+    let census = explore(10, 100_000, || split_counter(2, 2));
+    for (outcome, _, schedule) in &census.outcomes {
+        let digits: Vec<usize> = schedule
+            .chars()
+            .map(|c| c as usize - '0' as usize)
+            .collect();
+        let (value, _) = replay_schedule(&digits, || split_counter(2, 2));
+        assert_eq!(value.unwrap().to_string(), *outcome);
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace() {
+    for seed in 0..20 {
+        let (a, first) = replay_seed(seed, || split_counter(3, 3));
+        let (b, second) = replay_seed(seed, || split_counter(3, 3));
+        assert_eq!(a, b);
+        assert_eq!(first.table(), second.table());
+    }
+}
+
+#[test]
+fn live_runs_are_the_real_primitives() {
+    assert_eq!(atomic_counter(4, 10_000), 40_000);
+    assert_eq!(mutex_counter(4, 10_000), 40_000);
+}
+
+fn opposite_order() -> &'static str {
+    let a = Mutex::new(100).named("A");
+    let b = Mutex::new(100).named("B");
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            let _first = a.lock();
+            let _second = b.lock();
+        });
+        scope.spawn(|| {
+            let _first = b.lock();
+            let _second = a.lock();
+        });
+    });
+    "both done"
+}
+
+#[test]
+fn a_deadlock_in_a_replay_is_reported_not_hung() {
+    let census = explore(10, 100_000, opposite_order);
+    assert!(census.complete());
+    let outcomes = sorted(&census);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert!(outcomes.iter().any(|o| o == "both done"));
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("DEADLOCK") && o.contains("held by")),
+        "{outcomes:?}"
+    );
+}
+
+#[test]
+fn a_live_deadlock_is_found_by_the_watchdog_and_the_run_goes_on() {
+    let flags = workbook::Cli::new("test", "test")
+        .try_parse_from::<[&str; 0]>([])
+        .unwrap();
+    let started = std::time::Instant::now();
+    let ran = workbook::run(&flags, || {
+        let a = Mutex::new(0).named("A");
+        let b = Mutex::new(0).named("B");
+        let meeting = Barrier::new(2).named("meeting");
+        thread::scope(|scope| {
+            scope.spawn(|| {
+                let _first = a.lock();
+                meeting.wait();
+                let _second = b.lock();
+            });
+            scope.spawn(|| {
+                let _first = b.lock();
+                meeting.wait();
+                let _second = a.lock();
+            });
+        });
+    });
+    assert!(started.elapsed() < Duration::from_secs(2));
+    match ran.ending {
+        Ending::Watchdog(report) => {
+            assert!(
+                report.contains("lock B") && report.contains("lock A"),
+                "{report}"
+            )
+        }
+        other => panic!("expected a deadlock, got {other:?}"),
+    }
+}
+
+#[test]
+fn virtual_time_orders_sleepers_like_real_time() {
+    // The fast sleeper prints 0..4 every 10 ms, the slow one once after 35 ms: whatever the seed,
+    // the slow one's line comes after the fast one's fourth.
+    for seed in 0..10 {
+        let (_, replayed) = replay_seed(seed, || {
+            let (tx, rx) = unbounded().named("log");
+            thread::scope(|scope| {
+                let fast = tx.clone();
+                scope.spawn(move || {
+                    for n in 0..5 {
+                        fast.send(n).unwrap();
+                        thread::sleep(Duration::from_millis(10));
+                    }
+                });
+                let slow = tx.clone();
+                scope.spawn(move || {
+                    thread::sleep(Duration::from_millis(35));
+                    slow.send(99).unwrap();
+                });
+            });
+            drop(tx);
+            rx.iter().collect::<Vec<_>>()
+        });
+        assert_eq!(replayed.ending, Ending::Finished);
+        let sends: Vec<String> = replayed
+            .actions()
+            .into_iter()
+            .filter(|(_, action)| action.starts_with("send"))
+            .map(|(_, action)| action)
+            .collect();
+        assert_eq!(sends[4], "send 99 on log", "{sends:?}");
+    }
+}
+
+#[test]
+fn main_returning_cuts_off_a_detached_thread() {
+    let (_, replayed) = replay_seed(1, || {
+        let (tx, rx) = bounded::<u32>(1).named("parts");
+        let _detached = thread::spawn(move || {
+            for part in 0..3 {
+                tx.send(part).unwrap();
+            }
+        });
+        rx.recv().unwrap()
+    });
+    assert!(
+        matches!(replayed.ending, Ending::CutOff(_)),
+        "{:?}",
+        replayed.ending
+    );
+}
+
+#[test]
+fn condvar_handshake_and_join_values() {
+    let body = || {
+        let ready = Mutex::new(false).named("ready");
+        let changed = Condvar::new().named("changed");
+        thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                let mut guard = ready.lock();
+                changed.wait_while(&mut guard, |ready| !*ready);
+                7
+            });
+            *ready.lock() = true;
+            changed.notify_one();
+            waiter.join().unwrap()
+        })
+    };
+    let census = explore(10, 100_000, body);
+    assert!(census.complete());
+    assert_eq!(sorted(&census), ["7"]);
+    assert_eq!(body(), 7);
+}
+
+#[test]
+fn a_panic_arrives_at_join_as_err() {
+    let body = || {
+        let handle = thread::spawn(|| {
+            if thread::current().name().is_none() {
+                panic!("on purpose");
+            }
+            1
+        });
+        handle.join().is_err()
+    };
+    let (value, _) = replay_seed(0, body);
+    assert_eq!(value, Some(true));
+    assert!(body());
+}
+
+#[test]
+#[ignore]
+fn show() {
+    let (_, r) = replay_seed(3, || split_counter(2, 2));
+    println!("{}\n{}", r.table(), r.outcome_line());
+    let (_, r) = replay_seed(3, opposite_order);
+    println!("{}\n{}", r.table(), r.outcome_line());
+    let census = explore(3, 100_000, || split_counter(2, 2));
+    println!("{}", census.report(None));
+    let census = explore(3, 100_000, || mutex_counter(2, 2));
+    println!("{}", census.report(None));
+    let (_, r) = replay_seed(5, || {
+        let (tx, rx) = bounded(1).named("jobs");
+        thread::scope(|scope| {
+            scope.spawn(move || {
+                for n in 0..3 {
+                    tx.send(n).unwrap();
+                    thread::sleep(Duration::from_millis(5));
+                }
+            });
+            for n in rx {
+                workbook::say!("got {}", workbook::guess(n));
+            }
+        });
+    });
+    println!("{}\n{}", r.table(), r.outcome_line());
+}
