@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use workbook::sync::{Condvar, Mutex};
 use workbook::thread::{self, Builder};
-use workbook::{Cli, Flags, Mode, guess, say};
+use workbook::{Cli, Mode, guess, say};
 
 const PROGRAM: &str = "lesson01";
 
@@ -32,13 +32,12 @@ fn main() {
     cli.explorable();
     let flags = cli.parse();
     let (up_to, mut part) = (flags[up_to], flags[part]);
-    if matches!(
-        &flags.mode,
+    if let (
         Mode::Replay {
-            schedule: Some(_),
-            ..
-        }
-    ) && part == 0
+            schedule: Some(_), ..
+        },
+        0,
+    ) = (&flags.mode, part)
     {
         flags.refuse("--schedule gives the choices of one part: add --part 1 or --part 2");
     }
@@ -54,7 +53,7 @@ fn main() {
 
     if part != 2 {
         println!("Part 1: two printers, no coordination");
-        let ran = workbook::run(&part_flags(&flags, 1), || free_running(up_to, nap));
+        let ran = workbook::run(&flags.for_part("--part", 1), || free_running(up_to, nap));
         match &ran.replay {
             Some(replay) => {
                 // Computed from this replay: when could more than one thread go?
@@ -84,7 +83,7 @@ fn main() {
     }
     if part != 1 {
         println!("Part 2: strict turns, handed over with a Mutex and a Condvar");
-        let ran = workbook::run(&part_flags(&flags, 2), || strict_turns(up_to));
+        let ran = workbook::run(&flags.for_part("--part", 2), || strict_turns(up_to));
         let in_order: Vec<u64> = (0..=up_to).collect();
         if let Some(printed) = &ran.value {
             if flags.mode.is_predict() {
@@ -109,15 +108,6 @@ fn main() {
         println!();
     }
     println!("Read chapter 1 to see why: book/src/lesson01.md (or `mdbook serve book`).");
-}
-
-/// The flags for one part: the commands a replay prints name the part, so they replay it alone.
-fn part_flags(flags: &Flags, part: u64) -> Flags {
-    let mut flags = flags.clone();
-    if !flags.was_given("--part") {
-        flags.given.extend(["--part".to_string(), part.to_string()]);
-    }
-    flags
 }
 
 // ANCHOR: printers

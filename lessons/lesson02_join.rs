@@ -19,7 +19,7 @@ use std::time::Duration;
 use workbook::process::run_with_timeout;
 use workbook::scheduler::Ending;
 use workbook::thread::{self, Builder, JoinHandle};
-use workbook::{Cli, Flags, Mode, guess, say};
+use workbook::{Cli, Mode, guess, say};
 
 const PROGRAM: &str = "lesson02";
 
@@ -53,13 +53,12 @@ fn main() {
         workbook::run(&flags, without_join);
         return; // this ends the process, and the worker with it, wherever it is
     }
-    if matches!(
-        &flags.mode,
+    if let (
         Mode::Replay {
-            schedule: Some(_),
-            ..
-        }
-    ) && part == 0
+            schedule: Some(_), ..
+        },
+        0,
+    ) = (&flags.mode, part)
     {
         flags.refuse("--schedule gives the choices of one part: add --part N (1 to 5)");
     }
@@ -69,7 +68,7 @@ fn main() {
     if wanted(1) {
         println!("Part 1: main returns without joining its worker");
         if flags.mode.is_replay() {
-            let ran = workbook::run(&part_flags(&flags, 1), without_join);
+            let ran = workbook::run(&flags.for_part("--part", 1), without_join);
             let replay = ran.replay.expect("a replay");
             let saved = (replay.actions().iter())
                 .filter(|(who, what)| who == "worker" && what.starts_with("save part"))
@@ -83,7 +82,7 @@ fn main() {
     }
     if wanted(2) {
         println!("Part 2: main joins its worker before it returns");
-        let ran = workbook::run(&part_flags(&flags, 2), with_join);
+        let ran = workbook::run(&flags.for_part("--part", 2), with_join);
         if let (Some(saved), false) = (ran.value, predict) {
             println!("With join, main got the worker's answer: it saved {saved} of {PARTS} parts.");
         }
@@ -91,7 +90,7 @@ fn main() {
     }
     if wanted(3) {
         println!("Part 3: join hands back each thread's value");
-        let ran = workbook::run(&part_flags(&flags, 3), values_in_input_order);
+        let ran = workbook::run(&flags.for_part("--part", 3), values_in_input_order);
         if let Some(results) = ran.value {
             let results = flags.mode.reveal(results.join("; "));
             println!("main got the results in the order of the texts: {results}.");
@@ -104,7 +103,7 @@ fn main() {
             "The thread `checker` panics ON PURPOSE: its message on stderr (\"thread 'checker' \
              panicked at ...\") is expected."
         );
-        let ran = workbook::run(&part_flags(&flags, 4), panic_seen_at_join);
+        let ran = workbook::run(&flags.for_part("--part", 4), panic_seen_at_join);
         if let Some(outcome) = ran.value {
             let outcome = flags.mode.reveal(outcome);
             println!("main got {outcome} from join, and went on.");
@@ -113,7 +112,7 @@ fn main() {
     }
     if wanted(5) {
         println!("Part 5: scoped threads borrow main's local variables");
-        let ran = workbook::run(&part_flags(&flags, 5), scoped_threads_borrow);
+        let ran = workbook::run(&flags.for_part("--part", 5), scoped_threads_borrow);
         if let Some((scores, totals)) = ran.value {
             let sum = flags.mode.reveal(totals.iter().sum::<i32>());
             let totals = flags.mode.reveal(format!("{totals:?}"));
@@ -124,15 +123,6 @@ fn main() {
         println!();
     }
     println!("Read chapter 2 to see why: book/src/lesson02.md (or `mdbook serve book`).");
-}
-
-/// The flags for one part: the commands a replay prints name the part, so they replay it alone.
-fn part_flags(flags: &Flags, part: u64) -> Flags {
-    let mut flags = flags.clone();
-    if !flags.was_given("--part") {
-        flags.given.extend(["--part".to_string(), part.to_string()]);
-    }
-    flags
 }
 
 // ANCHOR: worker

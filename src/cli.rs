@@ -596,6 +596,19 @@ impl Index<NumberFlag> for Flags {
     }
 }
 
+impl Flags {
+    /// The flags for one part of a lesson with several: unless `flag` (such as `--part`) was
+    /// given, it is added with the value `part`, so the commands a replay of that part prints
+    /// (`replay:`, `same choices by hand:`, the census) replay that part alone.
+    pub fn for_part(&self, flag: &str, part: u64) -> Flags {
+        let mut flags = self.clone();
+        if !flags.was_given(flag) {
+            flags.given.extend([flag.to_string(), part.to_string()]);
+        }
+        flags
+    }
+}
+
 impl Index<SwitchFlag> for Flags {
     type Output = bool;
     fn index(&self, flag: SwitchFlag) -> &bool {
