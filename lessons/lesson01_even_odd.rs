@@ -32,13 +32,8 @@ fn main() {
     cli.explorable();
     let flags = cli.parse();
     let (up_to, mut part) = (flags[up_to], flags[part]);
-    if let (
-        Mode::Replay {
-            schedule: Some(_), ..
-        },
-        0,
-    ) = (&flags.mode, part)
-    {
+    let scheduled = flags.given.iter().any(|arg| arg.starts_with("--schedule"));
+    if scheduled && part == 0 {
         flags.refuse("--schedule gives the choices of one part: add --part 1 or --part 2");
     }
     if matches!(flags.mode, Mode::Explore { .. }) {
@@ -71,13 +66,12 @@ fn main() {
                     times.join(", ")
                 );
             }
-            None if ran.census.is_none() => println!(
+            None => println!(
                 "Live run: both printers wake at the same moment every {} ms (a tie), and the \
                  operating system decides which prints first, so this order can differ between \
                  runs.",
                 (2 * nap).as_millis()
             ),
-            None => {}
         }
         println!();
     }
@@ -96,13 +90,16 @@ fn main() {
         }
         if let Some(census) = &ran.census {
             let only_in_order = census.outcome_set() == [format!("{in_order:?}")];
-            if census.complete() && only_in_order {
-                println!(
-                    "Proved: all {} schedules print 0 to {up_to} in order.",
-                    census.schedules
-                );
-            } else if !only_in_order {
+            if !only_in_order {
                 println!("Some schedule prints the numbers out of order: see the census above.");
+            } else if census.complete() {
+                let schedules = census.schedules;
+                println!("Proved: all {schedules} schedules print 0 to {up_to} in order.");
+            } else {
+                println!(
+                    "Not proved: every schedule explored printed 0 to {up_to} in order, but the \
+                     search was not complete (try a larger --preemptions)."
+                );
             }
         }
         println!();

@@ -19,7 +19,7 @@ use std::time::Duration;
 use workbook::process::run_with_timeout;
 use workbook::scheduler::Ending;
 use workbook::thread::{self, Builder, JoinHandle};
-use workbook::{Cli, Mode, guess, say};
+use workbook::{Cli, guess, say};
 
 const PROGRAM: &str = "lesson02";
 
@@ -53,13 +53,8 @@ fn main() {
         workbook::run(&flags, without_join);
         return; // this ends the process, and the worker with it, wherever it is
     }
-    if let (
-        Mode::Replay {
-            schedule: Some(_), ..
-        },
-        0,
-    ) = (&flags.mode, part)
-    {
+    let scheduled = flags.given.iter().any(|arg| arg.starts_with("--schedule"));
+    if scheduled && part == 0 {
         flags.refuse("--schedule gives the choices of one part: add --part N (1 to 5)");
     }
     let wanted = |n: u64| part == 0 || part == n;

@@ -116,6 +116,10 @@ fn the_explorer_proves_strict_turns() {
         "{out}"
     );
     snapshot!("lesson01_explore_up_to_4", out);
+    // At 6 the default bound of 6 preemptions leaves schedules out: no proof is claimed.
+    let out = stdout_of(LESSON, &["--explore", "--up-to", "6"]);
+    assert!(out.contains("NOT every schedule"), "{out}");
+    assert!(out.contains("Not proved") && !out.contains("Proved:"), "{out}");
 }
 
 #[test]
