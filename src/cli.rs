@@ -570,9 +570,17 @@ impl Flags {
                 continue;
             }
             match arg.as_str() {
-                "--seed" | "--schedule" => skip_value = true,
-                "--predict" => {}
-                other if other.starts_with("--seed=") || other.starts_with("--schedule=") => {}
+                "--seed" | "--schedule" | "--preemptions" | "--max-schedules" => skip_value = true,
+                "--predict" | "--explore" => {}
+                other
+                    if [
+                        "--seed=",
+                        "--schedule=",
+                        "--preemptions=",
+                        "--max-schedules=",
+                    ]
+                    .iter()
+                    .any(|flag| other.starts_with(flag)) => {}
                 other => kept.push(other),
             }
         }
@@ -585,6 +593,19 @@ impl Index<NumberFlag> for Flags {
     type Output = u64;
     fn index(&self, flag: NumberFlag) -> &u64 {
         &self.numbers[flag.0]
+    }
+}
+
+impl Flags {
+    /// The flags for one part of a lesson with several: unless `flag` (such as `--part`) was
+    /// given, it is added with the value `part`, so the commands a replay of that part prints
+    /// (`replay:`, `same choices by hand:`, the census) replay that part alone.
+    pub fn for_part(&self, flag: &str, part: u64) -> Flags {
+        let mut flags = self.clone();
+        if !flags.was_given(flag) {
+            flags.given.extend([flag.to_string(), part.to_string()]);
+        }
+        flags
     }
 }
 

@@ -286,3 +286,16 @@ fn show() {
     });
     println!("{}\n{}", r.table(), r.outcome_line());
 }
+
+#[test]
+fn a_census_reproduce_command_replays_rather_than_explores() {
+    let mut cli = workbook::Cli::new("test", "test");
+    cli.explorable();
+    let flags = cli
+        .try_parse_from(["--explore", "--preemptions", "9", "--max-schedules=50"])
+        .unwrap();
+    assert_eq!(
+        flags.command_with_schedule("test", "01"),
+        "cargo run --bin test -- --schedule 01"
+    );
+}

@@ -25,7 +25,7 @@ fn output(args: &[&str]) -> String {
         finished.stderr
     );
     let panics = finished.stderr.matches("panicked").count();
-    if finished.stdout.contains("Part 3") {
+    if finished.stdout.contains("Part 4") {
         assert_eq!(panics, 1, "one deliberate panic only:\n{}", finished.stderr);
         assert!(
             finished.stderr.contains("thread 'checker'")
@@ -41,7 +41,7 @@ fn output(args: &[&str]) -> String {
     finished.stdout
 }
 
-/// The output's parts, keyed by their title's first word after "Part " (`1a`, `1b`, `2`, ...),
+/// The output's parts, keyed by their number after "Part " (`1`, `2`, ...),
 /// without the closing line that names the chapter.
 fn parts(out: &str) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = Vec::new();
@@ -76,117 +76,207 @@ fn part<'a>(parts: &'a [(String, String)], key: &str) -> &'a str {
 
 #[test]
 fn replays_by_seed() {
+    let labels = ["no_join", "join", "values", "panic", "scoped"];
     for seed in ["3", "7"] {
         let out = output(&["--seed", seed]);
         let parts = parts(&out);
-        let names = ["1a", "1b", "2", "3", "4"];
-        assert_eq!(
-            parts
-                .iter()
-                .map(|(name, _)| name.as_str())
-                .collect::<Vec<_>>(),
-            names
-        );
-        for (name, text) in &parts {
-            let label = match name.as_str() {
-                "1a" => "no_join",
-                "1b" => "join",
-                "2" => "values",
-                "3" => "panic",
-                _ => "scoped",
-            };
-            snapshot!(format!("lesson02_seed_{seed}_{label}"), text.as_str());
+        let names: Vec<&str> = parts.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["1", "2", "3", "4", "5"]);
+        for ((_, text), label) in parts.iter().zip(labels) {
+            // Only part 5 has choices that change its table: seed 7 adds part 5.
+            if seed == "3" || label == "scoped" {
+                snapshot!(format!("lesson02_seed_{seed}_{label}"), text.as_str());
+            }
         }
     }
 }
 
 #[test]
-fn a_lucky_seed_where_the_worker_finishes_first() {
-    let out = output(&["--seed", "10", "--no-join"]);
-    assert!(out.contains("luck, not a promise"), "{out}");
-    snapshot!("lesson02_seed_10_no_join", out);
+fn predict_hides_the_values_and_the_cut_off() {
+    let out = output(&["--seed", "3", "--predict"]);
+    let parts = parts(&out);
+    let no_join = part(&parts, "1");
+    for leak in [
+        "cut off",
+        "never reported",
+        "saved 2",
+        "save part 2",
+        "luck",
+    ] {
+        assert!(!no_join.contains(leak), "{leak:?} leaked: {no_join}");
+    }
+    assert!(
+        !out.contains("words (by") && !out.contains("[9, 22]"),
+        "a value leaked: {out}"
+    );
+    assert!(!out.contains("Err(\""), "a value leaked: {out}");
+    snapshot!("lesson02_predict_no_join", no_join);
+    snapshot!("lesson02_predict_values", part(&parts, "3"));
 }
 
-#[test]
-fn predict_hides_the_values() {
-    let out = output(&["--seed", "3", "--part", "2", "--predict"]);
-    assert!(!out.contains("words (by"), "a value leaked: {out}");
-    snapshot!("lesson02_predict_values", part(&parts(&out), "2"));
-}
-
-/// (parts saved, reported done) from part 1a's table or live lines; a step marked CUT OFF never
-/// happened.
-fn saved_and_done(text: &str) -> (usize, bool) {
-    let happened = |line: &&str| !line.contains("CUT OFF");
-    let saved = text
-        .lines()
-        .filter(happened)
-        .filter(|line| {
-            line.split("save part ")
-                .nth(1)
-                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-        })
-        .count();
-    let done = text
-        .lines()
-        .filter(happened)
-        .any(|line| line.contains("report done"));
-    (saved, done)
+/// The rows of a replay's table as (thread, action), using the header's thread names.
+fn rows(table: &str) -> Vec<(String, String)> {
+    let mut names: Vec<String> = Vec::new();
+    let mut found = Vec::new();
+    for line in table.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells[0] == "step" {
+            names = cells
+                .iter()
+                .map(|cell| {
+                    cell.split_once(' ')
+                        .map_or(*cell, |(_, name)| name)
+                        .to_string()
+                })
+                .collect();
+            continue;
+        }
+        let first_thread = names.iter().position(|name| name == "main");
+        let Some(first_thread) = first_thread.filter(|_| cells.len() == names.len()) else {
+            continue;
+        };
+        for at in first_thread..cells.len() {
+            if !cells[at].is_empty() {
+                found.push((names[at].clone(), cells[at].to_string()));
+            }
+        }
+    }
+    found
 }
 
 #[test]
 fn replays_keep_the_invariants_in_every_seed() {
-    let (mut cut_off, mut lucky) = (0, 0);
+    let mut interleaved = 0;
     for seed in 0..30 {
         let out = output(&["--seed", &seed.to_string()]);
         let parts = parts(&out);
-        // 1a: the summary tells the truth about the table.
-        let no_join = part(&parts, "1a");
-        let (saved, done) = saved_and_done(no_join);
-        if done {
-            lucky += 1;
-            assert!(no_join.contains("luck, not a promise"), "{no_join}");
-            assert!(!no_join.contains("CUT OFF"));
-        } else {
-            cut_off += 1;
-            assert!(no_join.contains(": CUT OFF"), "{no_join}");
-            assert!(
-                no_join.contains("lets the worker's thread end quietly"),
-                "{no_join}"
-            );
-            assert!(
-                no_join.contains(&format!("The worker saved {saved} of 5 parts")),
-                "{no_join}"
-            );
-        }
-        // 1b: with join the worker always finishes, and main returns last.
-        let joined = part(&parts, "1b");
-        assert_eq!(saved_and_done(joined), (5, true), "{joined}");
-        assert!(joined.contains("join worker: saved 5"));
-        let order: Vec<&str> = joined
-            .lines()
-            .filter(|line| line.contains("report done") || line.contains("return from main"))
-            .collect();
+        // 1: main returns at 150 ms, between the worker's second and third part: cut off.
+        let no_join = part(&parts, "1");
+        let saves = rows(no_join)
+            .iter()
+            .filter(|(who, what)| who == "worker" && what.starts_with("save part"))
+            .count();
+        assert_eq!(saves, 2, "{no_join}");
+        assert!(!no_join.contains("report done"), "{no_join}");
         assert!(
-            order.len() == 2 && order[0].contains("report done"),
-            "{joined}"
+            no_join.contains("the process ended: cut off worker"),
+            "{no_join}"
         );
-        // 2: results in the order of the texts.
-        assert!(part(&parts, "2").contains(
+        assert!(
+            no_join.contains("The worker saved 2 of 5 parts"),
+            "{no_join}"
+        );
+        // 2: with join the worker always finishes, before main goes on.
+        let joined = rows(part(&parts, "2"));
+        let saves = joined
+            .iter()
+            .filter(|(who, what)| who == "worker" && what.starts_with("save part"))
+            .count();
+        assert_eq!(saves, 5);
+        let done = joined
+            .iter()
+            .position(|(_, what)| what == "report done")
+            .expect("done");
+        let join = joined
+            .iter()
+            .position(|(_, what)| what == "join worker")
+            .expect("join");
+        assert!(done < join, "{joined:?}");
+        assert!(part(&parts, "2").contains("it saved 5 of 5 parts"));
+        // 3: the counters run at the same time (the first text is the slowest), and still
+        // main gets the results in the order of the texts.
+        let values = part(&parts, "3");
+        let counted: Vec<String> = rows(values)
+            .into_iter()
+            .filter(|(_, what)| what.starts_with("counted"))
+            .map(|(who, _)| who)
+            .collect();
+        assert_eq!(counted, ["count-2", "count-1", "count-0"], "{values}");
+        assert!(
+            values.contains("| 120 ms | 0     |         | join count-0"),
+            "{values}"
+        );
+        assert!(values.contains(
             "main got the results in the order of the texts: 5 words (by count-0); \
              2 words (by count-1); 7 words (by count-2)."
         ));
-        // 3: the panic arrives as Err, and main carries on.
-        let panic = part(&parts, "3");
-        assert!(panic.contains(r#"join checker Err("on purpose: \"seven\" is not a number")"#));
-        assert!(panic.contains("carry on"));
-        // 4: the scoped threads summed both halves.
-        assert!(part(&parts, "4").contains("the totals are [9, 22], 31 in all"));
+        // 4: the panic arrives as Err, and main carries on.
+        let panic = part(&parts, "4");
+        assert!(panic.contains("panicked"), "{panic}");
+        assert!(
+            panic.contains(r#"main got Err("on purpose: \"seven\" is not a number") from join"#)
+        );
+        // 5: the scoped threads summed both halves, each its own.
+        let scoped = part(&parts, "5");
+        let adds: Vec<String> = rows(scoped)
+            .into_iter()
+            .filter(|(_, what)| what.starts_with("add"))
+            .map(|(who, _)| who)
+            .collect();
+        assert_eq!(
+            adds.iter().filter(|who| *who == "left").count(),
+            4,
+            "{scoped}"
+        );
+        assert_eq!(
+            adds.iter().filter(|who| *who == "right").count(),
+            4,
+            "{scoped}"
+        );
+        assert!(scoped.contains("the totals are [9, 22], 31 in all"));
+        // Nothing makes the two halves wait for each other: some seeds interleave them.
+        if adds.windows(2).filter(|pair| pair[0] != pair[1]).count() > 1 {
+            interleaved += 1;
+        }
     }
     assert!(
-        cut_off > 0 && lucky > 0,
-        "30 seeds: {cut_off} cut off, {lucky} lucky"
+        interleaved > 0,
+        "no seed ran left and right at the same time"
     );
+}
+
+#[test]
+fn a_schedule_gives_the_same_output_every_time() {
+    for part in ["1", "2", "3", "4", "5"] {
+        let first = output(&["--part", part, "--schedule", "0"]);
+        for _ in 0..3 {
+            assert_eq!(output(&["--part", part, "--schedule", "0"]), first);
+        }
+    }
+    let _load = load_the_cpu();
+    let first = output(&["--part", "3", "--schedule", "0"]);
+    for _ in 0..3 {
+        assert_eq!(output(&["--part", "3", "--schedule", "0"]), first);
+    }
+}
+
+#[test]
+fn the_printed_commands_are_accepted_and_replay_the_same_table() {
+    let table = |text: &str| -> String {
+        text.lines()
+            .take_while(|line| {
+                !line.starts_with("every thread") && !line.starts_with("main returned")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for seed in ["5", "7"] {
+        let out = output(&["--seed", seed]);
+        for (_, text) in parts(&out) {
+            for prefix in ["same choices by hand: ", "replay: "] {
+                let Some(line) = text.lines().find_map(|line| line.strip_prefix(prefix)) else {
+                    continue;
+                };
+                let args: Vec<&str> = line
+                    .strip_prefix("cargo run --bin lesson02 -- ")
+                    .expect("a command for lesson02")
+                    .split_whitespace()
+                    .collect();
+                let again = output(&args);
+                assert_eq!(table(&again), table(&text), "{line}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -201,45 +291,68 @@ fn same_seed_same_bytes_also_under_load() {
     }
 }
 
+/// The numbers after `prefix` in a live part's lines, in order.
+fn live_numbers(text: &str, prefix: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix(prefix))
+        .map(|rest| rest.parse().expect("a number"))
+        .collect()
+}
+
 /// Whether a live worker is cut off depends on timing (150 ms of main's work against 100 ms a
-/// part), so live runs check only what no timing can break; the replays above prove the cut-off.
+/// part), so live runs check only what no timing can break; the replays above show the
+/// cut-off the naps allow.
 #[test]
 fn live_runs_keep_the_invariants() {
     for _ in 0..2 {
         let out = output(&[]);
         let parts = parts(&out);
-        // 1a ran in a child process whose main returned without join.
-        let no_join = part(&parts, "1a");
+        // 1 ran in a child process whose main returned without join.
+        let no_join = part(&parts, "1");
         assert!(no_join.contains("--no-join"), "{no_join}");
-        assert!(no_join.contains("return from main"), "{no_join}");
-        assert!(!no_join.contains("CUT OFF"), "{no_join}");
-        let (saved, done) = saved_and_done(no_join);
-        assert!(saved <= 5 && (!done || saved == 5), "{no_join}");
-        if done {
+        assert_eq!(
+            no_join.matches("main: return from main").count(),
+            1,
+            "{no_join}"
+        );
+        let saved = live_numbers(no_join, "worker: save part ");
+        assert_eq!(
+            saved,
+            (1..=saved.len() as u64).collect::<Vec<_>>(),
+            "{no_join}"
+        );
+        if no_join.contains("worker: report done") {
+            assert_eq!(saved.len(), 5);
             assert!(no_join.contains("luck, not a promise"), "{no_join}");
         } else {
-            assert!(no_join.contains(&format!("The worker saved {saved} of 5 parts")));
+            let summary = format!("The worker saved {} of 5 parts", saved.len());
+            assert!(no_join.contains(&summary), "{no_join}");
         }
-        // 1b: joined, so every part is saved before main returns.
-        let joined = part(&parts, "1b");
-        assert_eq!(saved_and_done(joined), (5, true), "{joined}");
-        assert!(joined.contains("join worker: saved 5"));
-        // 2: whatever order the threads finished in, main's joins come in input order.
-        let joins: Vec<&str> = part(&parts, "2")
-            .lines()
-            .filter_map(|line| line.strip_prefix("join "))
-            .collect();
-        assert_eq!(
-            joins,
-            [
-                "count-0 5 words (by count-0)",
-                "count-1 2 words (by count-1)",
-                "count-2 7 words (by count-2)"
-            ]
+        // 2: joined, so every part is saved before main goes on.
+        let joined = part(&parts, "2");
+        assert_eq!(live_numbers(joined, "worker: save part "), [1, 2, 3, 4, 5]);
+        let done = joined.find("worker: report done").expect("done");
+        let after = joined
+            .find("main: joined: the worker saved 5 parts")
+            .expect("joined");
+        assert!(done < after, "{joined}");
+        // 3: whatever order the threads finished in, the results come in input order.
+        let values = part(&parts, "3");
+        for counter in [
+            "count-0: counted 5",
+            "count-1: counted 2",
+            "count-2: counted 7",
+        ] {
+            assert!(values.contains(counter), "{values}");
+        }
+        assert!(
+            values.contains("5 words (by count-0); 2 words (by count-1); 7 words (by count-2).")
         );
-        let panic = part(&parts, "3");
-        assert!(panic.contains("join checker Err("), "{panic}");
-        assert!(part(&parts, "4").contains("the totals are [9, 22]"));
+        assert!(part(&parts, "4").contains("main got Err("));
+        let scoped = part(&parts, "5");
+        assert_eq!(scoped.matches("left: add").count(), 4, "{scoped}");
+        assert_eq!(scoped.matches("right: add").count(), 4, "{scoped}");
+        assert!(scoped.contains("the totals are [9, 22], 31 in all"));
     }
 }
 
@@ -251,14 +364,11 @@ fn no_join_live_exits_cleanly_after_main_returns() {
     assert_eq!(finished.code, Some(0), "{}", finished.stderr);
     assert!(finished.stderr.is_empty(), "{}", finished.stderr);
     let out = &finished.stdout;
-    assert_eq!(out.matches("return from main").count(), 1, "{out}");
-    let saves: Vec<&str> = out
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("save part "))
-        .collect();
-    let in_order: Vec<String> = (1..=saves.len()).map(|n| n.to_string()).collect();
-    assert!(saves.len() <= 5 && saves == in_order, "{out}");
-    assert!(!out.contains("report done") || saves.len() == 5, "{out}");
+    assert_eq!(out.matches("main: return from main").count(), 1, "{out}");
+    let saved = live_numbers(out, "worker: save part ");
+    assert!(saved.len() <= 5, "{out}");
+    assert_eq!(saved, (1..=saved.len() as u64).collect::<Vec<_>>(), "{out}");
+    assert!(!out.contains("report done") || saved.len() == 5, "{out}");
 }
 
 #[test]
@@ -273,23 +383,17 @@ fn bad_input_exits_2_with_a_message() {
         &["--seed", "-1"],
         &["--schedule", "0x2"],
         &["--schedule", ""],
-        &["--schedule", "2"], // part 1 has threads 0 and 1 only
-        &["--part", "5"],
+        &["--schedule", "0"], // names no part
+        &["--part", "6"],
         &["--part", "x"],
         &["--no-join", "--part", "2"],
+        &["--no-join", "--seed", "1"],
         &["--no-such-flag"],
         &["stray"],
         &["--seed"],
     ] {
         assert_rejected(LESSON, args);
     }
-}
-
-#[test]
-fn a_schedule_fits_the_part_it_is_for() {
-    // Part 2 has four threads, so digit 3 is fine there.
-    let out = output(&["--part", "2", "--schedule", "32"]);
-    assert!(out.contains("choices: 32\n"), "{out}");
 }
 
 #[test]
