@@ -423,12 +423,13 @@ fn run_live<R>(body: &dyn Fn() -> R) -> Ran<R> {
 
 fn print_replay(flags: &Flags, replayed: &Replayed) {
     let program = flags.program();
-    print!("{}", replayed.table());
     if let Ending::BadSchedule(message) = &replayed.ending {
+        // Bad input: one line on stderr, nothing on stdout.
         eprintln!("error: {message}");
         eprintln!("Try `cargo run --bin {program} -- --help` for the flags.");
         std::process::exit(2);
     }
+    print!("{}", replayed.table());
     if replayed.predict {
         println!("how it ends is hidden too (--predict)");
     } else {
