@@ -213,12 +213,9 @@ fn transfers(part: usize, with_barrier: bool, same_back_off: bool) -> String {
     thread::scope(|scope| {
         for (from, to, amount) in [(0, 1, 10), (1, 0, 20)] {
             let accounts = &accounts;
-            // Fix 2: A->B backs off for 1 ms, B->A for 5 ms (or both for 1 ms: --same-back-off).
-            let back_off = Duration::from_millis(if same_back_off {
-                1
-            } else {
-                1 + 4 * from as u64
-            });
+            // Fix 2: A->B backs off for 1 ms, B->A for 5 ms (both 1 ms with --same-back-off).
+            let back_off_ms = if same_back_off { 1 } else { [1, 5][from] };
+            let back_off = Duration::from_millis(back_off_ms);
             let name = format!("{}->{}", ACCOUNTS[from], ACCOUNTS[to]);
             let body = move || match part {
                 0 => transfer(accounts, from, to, amount, meeting),
