@@ -244,10 +244,11 @@ fn seed_table(part: usize, same_back_off: bool, count: u64, predict: bool) {
         println!("(the table of seeds is hidden too: run again without --predict)");
         return;
     }
-    println!(
-        "How seeds 0 to {} of part {part} end (--seed N):",
-        count - 1
-    );
+    let seeds = match count {
+        1 => "seed 0".to_string(),
+        _ => format!("seeds 0 to {}", count - 1),
+    };
+    println!("How {seeds} of part {part} ended (--seed N):");
     let mut rows = vec![vec![
         "seed".to_string(),
         "with the barrier".to_string(),
