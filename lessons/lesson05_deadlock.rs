@@ -88,6 +88,9 @@ fn main() {
     } else {
         vec![0, 1, 2]
     };
+    if same_back_off && !parts.contains(&2) {
+        flags.refuse("--same-back-off changes fix 2 only: add --fix 2");
+    }
 
     // ANCHOR: parts
     let mut deadlocked_live = false;

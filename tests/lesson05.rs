@@ -355,6 +355,9 @@ fn bad_input_exits_2_with_a_message() {
         &["--schedule", "0x2"],
         &["--seed", "1", "--schedule", "01"],
         &["--explore", "--seed", "1"],
+        &["--explore", "--seeds", "5"],
+        &["--fix", "1", "--same-back-off"],
+        &["--seed", "1", "--same-back-off"],
         &["--no-such-flag"],
         &["stray"],
     ] {
