@@ -104,8 +104,7 @@ fn main() {
             (Ending::Watchdog(_), _) => {
                 deadlocked_live = true;
                 println!(
-                    "Neither transfer finished: the part ended {} ms after it started, when the \
-                     watchdog stopped them.",
+                    "This part took {} ms, from its start until the watchdog stopped it.",
                     took.as_millis()
                 );
             }

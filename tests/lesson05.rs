@@ -239,12 +239,12 @@ fn same_seed_same_bytes_also_under_load() {
 
 /// How many milliseconds the lesson says the deadlocked part took.
 fn part_took_ms(out: &str) -> u64 {
-    let before = out
-        .split(" ms after it started")
-        .next()
+    let after = out
+        .split("This part took ")
+        .nth(1)
         .expect("a deadlocked part says how long it took");
-    before
-        .rsplit(' ')
+    after
+        .split(' ')
         .next()
         .unwrap()
         .parse()
