@@ -580,7 +580,7 @@ impl Flags {
                         "--max-schedules=",
                     ]
                     .iter()
-                    .any(|flag| other.starts_with(flag)) => {}
+                    .any(|prefix| other.starts_with(prefix)) => {}
                 other => kept.push(other),
             }
         }

@@ -77,6 +77,8 @@ static CANCELLED: AtomicBool = AtomicBool::new(false);
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 static REPORT: Mutex<Option<String>> = Mutex::new(None);
 static WATCHDOG: OnceLock<()> = OnceLock::new();
+/// Threads spawned whose OS thread has not yet made itself known: they may still wake the others.
+static STARTING: AtomicUsize = AtomicUsize::new(0);
 
 fn registry() -> &'static Mutex<Registry> {
     REGISTRY.get_or_init(Mutex::default)
@@ -98,6 +100,16 @@ pub(crate) fn know_current() {
         name: name_of_current(),
         waiting: None,
     });
+}
+
+/// A thread is being spawned: until [`thread_started`], nobody counts as stuck for lack of it.
+pub(crate) fn thread_starting() {
+    STARTING.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The spawned thread is known now (or could not be created).
+pub(crate) fn thread_started() {
+    STARTING.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Forgets the calling thread: it is ending.
@@ -308,7 +320,7 @@ fn look() -> Option<(Sighting, String)> {
         }
     }
     // Every thread waiting, and nothing moved on what they wait for.
-    if registry.threads.is_empty() {
+    if registry.threads.is_empty() || STARTING.load(Ordering::SeqCst) > 0 {
         return None;
     }
     let mut serials = Vec::new();

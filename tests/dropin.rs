@@ -169,6 +169,31 @@ fn a_live_deadlock_is_found_by_the_watchdog_and_the_run_goes_on() {
 }
 
 #[test]
+fn a_timed_lock_wait_is_never_reported_as_a_deadlock() {
+    // Each thread holds one lock and waits at most 300 ms for the other's: a cycle for a while,
+    // but one that ends by itself, so the watchdog (which looks every 20 ms) must not stop it.
+    let flags = workbook::Cli::new("test", "test")
+        .try_parse_from::<[&str; 0]>([])
+        .unwrap();
+    let ran = workbook::run(&flags, || {
+        let a = Mutex::new(0).named("A");
+        let b = Mutex::new(0).named("B");
+        let meeting = Barrier::new(2).named("meeting");
+        thread::scope(|scope| {
+            for (first, second) in [(&a, &b), (&b, &a)] {
+                let meeting = &meeting;
+                scope.spawn(move || {
+                    let _first = first.lock();
+                    meeting.wait();
+                    second.try_lock_for(Duration::from_millis(300)).is_some()
+                });
+            }
+        });
+    });
+    assert_eq!(ran.ending, Ending::Finished);
+}
+
+#[test]
 fn virtual_time_orders_sleepers_like_real_time() {
     // The fast sleeper prints 0..4 every 10 ms, the slow one once after 35 ms: whatever the seed,
     // the slow one's line comes after the fast one's fourth.
