@@ -35,7 +35,7 @@ pub struct Cli {
 
 /// Default of `--preemptions`: how many times the explorer may switch away from a thread that
 /// could have gone on, per schedule.
-pub const DEFAULT_PREEMPTIONS: usize = 6;
+pub const DEFAULT_PREEMPTIONS: usize = 10;
 /// Default of `--max-schedules`.
 pub const DEFAULT_MAX_SCHEDULES: usize = 20_000;
 

@@ -112,14 +112,17 @@ fn the_explorer_proves_strict_turns() {
     assert!(!out.contains("Part 1"), "{out}");
     assert!(out.contains("complete, every schedule"), "{out}");
     assert!(
-        out.contains("Proved: all 48 schedules print 0 to 4 in order."),
+        out.contains("Proved: all 56 schedules print 0 to 4 in order."),
         "{out}"
     );
     snapshot!("lesson01_explore_up_to_4", out);
-    // At 6 the default bound of 6 preemptions leaves schedules out: no proof is claimed.
-    let out = stdout_of(LESSON, &["--explore", "--up-to", "6"]);
+    // At 10 the default bound of 10 preemptions leaves schedules out: no proof is claimed.
+    let out = stdout_of(LESSON, &["--explore", "--up-to", "10"]);
     assert!(out.contains("NOT every schedule"), "{out}");
-    assert!(out.contains("Not proved") && !out.contains("Proved:"), "{out}");
+    assert!(
+        out.contains("Not proved") && !out.contains("Proved:"),
+        "{out}"
+    );
 }
 
 #[test]

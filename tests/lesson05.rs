@@ -119,7 +119,7 @@ fn the_explorer_proves_the_fixes_and_finds_the_deadlock() {
 /// The choices that keep fix 2 with equal back-offs in lockstep: the two transfers take strict
 /// turns at every choice after the first.
 fn lockstep() -> String {
-    format!("1{}", "12".repeat(70))
+    format!("1{}", "12".repeat(90))
 }
 
 #[test]

@@ -188,14 +188,17 @@ impl<T> Sender<T> {
         timeout: Option<Duration>,
     ) -> Result<(), SendTimeoutError<T>> {
         let started = Instant::now();
-        let _waiting = live::wait(
-            || format!("send on {} (full)", live_name(&self.meta)),
-            WaitOn::Object {
-                version: self.meta.version.clone(),
-                seen: self.meta.version.load(Ordering::Relaxed),
-                wake: None,
-            },
-        );
+        // A wait with a timeout ends by itself: the watchdog need not know of it.
+        let _waiting = timeout.is_none().then(|| {
+            live::wait(
+                || format!("send on {} (full)", live_name(&self.meta)),
+                WaitOn::Object {
+                    version: self.meta.version.clone(),
+                    seen: self.meta.version.load(Ordering::Relaxed),
+                    wake: None,
+                },
+            )
+        });
         loop {
             let slice = match timeout {
                 Some(timeout) => {
@@ -343,14 +346,17 @@ impl<T> Receiver<T> {
     #[cold]
     fn recv_slowly(&self, timeout: Option<Duration>) -> Result<T, RecvTimeoutError> {
         let started = Instant::now();
-        let _waiting = live::wait(
-            || format!("recv on {} (empty)", live_name(&self.meta)),
-            WaitOn::Object {
-                version: self.meta.version.clone(),
-                seen: self.meta.version.load(Ordering::Relaxed),
-                wake: None,
-            },
-        );
+        // A wait with a timeout ends by itself: the watchdog need not know of it.
+        let _waiting = timeout.is_none().then(|| {
+            live::wait(
+                || format!("recv on {} (empty)", live_name(&self.meta)),
+                WaitOn::Object {
+                    version: self.meta.version.clone(),
+                    seen: self.meta.version.load(Ordering::Relaxed),
+                    wake: None,
+                },
+            )
+        });
         loop {
             let slice = match timeout {
                 Some(timeout) => {

@@ -132,14 +132,17 @@ impl Condvar {
             shared.inner.notify_all();
         });
         let name = self.shared.name.get().map_or("a condvar", String::as_str);
-        let waiting = live::wait(
-            || format!("be notified on {name}"),
-            WaitOn::Object {
-                version: self.shared.version.clone(),
-                seen: self.shared.version.load(Ordering::Relaxed),
-                wake: Some(wake),
-            },
-        );
+        // A wait with a timeout ends by itself: the watchdog need not know of it.
+        let waiting = timeout.is_none().then(|| {
+            live::wait(
+                || format!("be notified on {name}"),
+                WaitOn::Object {
+                    version: self.shared.version.clone(),
+                    seen: self.shared.version.load(Ordering::Relaxed),
+                    wake: Some(wake),
+                },
+            )
+        });
         live::stop_if_cancelled();
         lock.set_holder(0);
         let timed_out = match timeout {

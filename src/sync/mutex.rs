@@ -216,15 +216,23 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.meta.set_holder(0);
         if let Some((scheduler, me)) = replaying() {
+            // An unlock is a turn like a lock: another thread may try the lock just before it.
             let name = self.lock.name_in(&scheduler);
-            let text = match self.lock.show {
-                Some(show) => format!("unlock {name} ({})", reveal(&scheduler, show(&self.inner))),
-                None => format!("unlock {name}"),
-            };
-            scheduler.record(me, text, None);
+            let granted = scheduler.turn(me, Pending::now(format!("unlock {name}")));
+            self.lock.meta.set_holder(0);
+            if granted != Granted::Free {
+                let text = match self.lock.show {
+                    Some(show) => {
+                        format!("unlock {name} ({})", reveal(&scheduler, show(&self.inner)))
+                    }
+                    None => format!("unlock {name}"),
+                };
+                scheduler.record(me, text, None);
+            }
+            return;
         }
+        self.lock.meta.set_holder(0);
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::live::{self, WaitOn};
 use crate::objects::{LockMeta, thread_key};
-use crate::scheduler::{Pending, Scheduler, Until};
+use crate::scheduler::{Granted, Pending, Scheduler, Until};
 use crate::sync::{RWLOCK, replaying};
 
 /// A reader-writer lock with parking_lot's API: many readers or one writer.
@@ -144,20 +144,30 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.meta.remove_reader();
         if let Some((scheduler, me)) = replaying() {
             let name = self.lock.name_in(&scheduler);
-            scheduler.record(me, format!("end read {name}"), None);
+            let granted = scheduler.turn(me, Pending::now(format!("end read {name}")));
+            self.lock.meta.remove_reader();
+            if granted != Granted::Free {
+                scheduler.record(me, format!("end read {name}"), None);
+            }
+            return;
         }
+        self.lock.meta.remove_reader();
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.meta.set_holder(0);
         if let Some((scheduler, me)) = replaying() {
             let name = self.lock.name_in(&scheduler);
-            scheduler.record(me, format!("end write {name}"), None);
+            let granted = scheduler.turn(me, Pending::now(format!("end write {name}")));
+            self.lock.meta.set_holder(0);
+            if granted != Granted::Free {
+                scheduler.record(me, format!("end write {name}"), None);
+            }
+            return;
         }
+        self.lock.meta.set_holder(0);
     }
 }
