@@ -561,7 +561,8 @@ impl Flags {
         command
     }
 
-    /// The command that replays the same lesson (same lesson flags) with the choices `schedule`.
+    /// The command that replays the same lesson (same lesson flags) with the choices `schedule`
+    /// (without `--explore` and its flags, which a replay refuses).
     pub fn command_with_schedule(&self, program: &str, schedule: &str) -> String {
         let mut kept: Vec<&str> = Vec::new();
         let mut skip_value = false;
@@ -570,9 +571,17 @@ impl Flags {
                 continue;
             }
             match arg.as_str() {
-                "--seed" | "--schedule" => skip_value = true,
-                "--predict" => {}
-                other if other.starts_with("--seed=") || other.starts_with("--schedule=") => {}
+                "--seed" | "--schedule" | "--preemptions" | "--max-schedules" => skip_value = true,
+                "--predict" | "--explore" => {}
+                other
+                    if [
+                        "--seed=",
+                        "--schedule=",
+                        "--preemptions=",
+                        "--max-schedules=",
+                    ]
+                    .iter()
+                    .any(|flag| other.starts_with(flag)) => {}
                 other => kept.push(other),
             }
         }

@@ -77,6 +77,20 @@ static CANCELLED: AtomicBool = AtomicBool::new(false);
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 static REPORT: Mutex<Option<String>> = Mutex::new(None);
 static WATCHDOG: OnceLock<()> = OnceLock::new();
+/// Threads spawned live that have not begun to run yet, so are not known yet: while there are
+/// any, "every thread is waiting" cannot be concluded (under load a new thread can take tens of
+/// milliseconds to start, and it may be the one the others wait for).
+static STARTING: AtomicUsize = AtomicUsize::new(0);
+
+/// A thread is being spawned live (see [`STARTING`]).
+pub(crate) fn thread_starting() {
+    STARTING.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A thread spawned live is now known, or could not be started.
+pub(crate) fn thread_started() {
+    STARTING.fetch_sub(1, Ordering::SeqCst);
+}
 
 fn registry() -> &'static Mutex<Registry> {
     REGISTRY.get_or_init(Mutex::default)
@@ -308,7 +322,7 @@ fn look() -> Option<(Sighting, String)> {
         }
     }
     // Every thread waiting, and nothing moved on what they wait for.
-    if registry.threads.is_empty() {
+    if registry.threads.is_empty() || STARTING.load(Ordering::SeqCst) > 0 {
         return None;
     }
     let mut serials = Vec::new();

@@ -150,6 +150,7 @@ impl Builder {
             }
             None => {
                 live::know_current();
+                live::thread_starting();
                 let name = self.name.clone().unwrap_or_else(|| "a thread".to_string());
                 Start {
                     replay: None,
@@ -161,6 +162,9 @@ impl Builder {
 
     /// After the OS thread was (or was not) created.
     fn started(start: &Start, result: &io::Result<()>) {
+        if start.replay.is_none() && result.is_err() {
+            live::thread_started();
+        }
         if let Some((scheduler, me, column)) = &start.replay {
             match result {
                 Ok(()) => {
@@ -256,6 +260,7 @@ where
         }
         None => {
             live::know_current();
+            live::thread_started();
             let result = panic::catch_unwind(AssertUnwindSafe(body));
             live::forget_current();
             done.end();
