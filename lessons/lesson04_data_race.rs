@@ -13,8 +13,9 @@
 //! code in a live run, a replay and under the explorer.
 //!
 //! Run it live:              cargo run --bin lesson04
-//! Replay an order:          cargo run --bin lesson04 -- --seed 3
-//! Guess before seeing:      cargo run --bin lesson04 -- --seed 3 --predict
+//! Replay an order:          cargo run --bin lesson04 -- --seed 8
+//! Choose the turns:         cargo run --bin lesson04 -- --part 2 --schedule 01212
+//! Guess before seeing:      cargo run --bin lesson04 -- --seed 12 --predict
 //! Every schedule, counted:  cargo run --bin lesson04 -- --explore
 //! Time the three versions:  cargo run --release --bin lesson04 -- --bench
 #![forbid(unsafe_code)]
@@ -32,8 +33,8 @@ const PROGRAM: &str = "lesson04";
 /// of the trace, and to run every schedule there is.
 const SMALL: (usize, u64) = (2, 2);
 
-/// `--explore`'s preemption bound unless `--preemptions` says otherwise: a schedule of part 2
-/// can need 7 switches away from a thread that could go on, one more than the toolkit's default.
+/// `--explore`'s default preemption bound: a schedule of part 2 can need 7 switches away from a
+/// thread that could go on, one more than the toolkit's default.
 const EXPLORE_PREEMPTIONS: usize = 7;
 
 /// How many times `--bench` runs each version; it reports the median.
@@ -45,6 +46,7 @@ fn main() {
         "a shared counter: the data race rustc rejects, the lost updates it allows, two fixes",
     );
     cli.explorable();
+    cli.explore_preemptions(EXPLORE_PREEMPTIONS);
     let part = cli.number(
         "--part",
         "P",
@@ -66,11 +68,6 @@ fn main() {
         100_000,
         1..=200_000,
     );
-    let yield_between = cli.switch(
-        "--yield-between",
-        "live run: call thread::yield_now() between the racy load and store, to invite a \
-         switch right there (more lost updates, slower)",
-    );
     let bench = cli.switch(
         "--bench",
         "time the racy, Mutex and fetch_add counters in ns per increment, then stop",
@@ -82,27 +79,21 @@ fn main() {
     );
     cli.live_only("--threads", &small);
     cli.live_only("--increments", &small);
-    cli.live_only(
-        "--yield-between",
-        "in a replay the seed or schedule decides where threads switch",
-    );
     cli.live_only("--bench", "it measures real threads");
-    let mut flags = cli.parse();
-    let bound_given = bound_given(&flags);
-    if let Mode::Explore { preemptions, .. } = &mut flags.mode {
-        if !bound_given {
-            *preemptions = EXPLORE_PREEMPTIONS;
-        }
-        for flag in ["--threads", "--increments", "--yield-between", "--bench"] {
+    let flags = cli.parse();
+    if let Mode::Explore { .. } = flags.mode {
+        for flag in ["--threads", "--increments", "--bench"] {
             if flags.was_given(flag) {
                 flags.refuse(format!(
-                    "{flag} applies to live runs only: --explore runs {small}"
+                    "{flag} applies to live runs only: --explore, like a replay, always runs {} \
+                     threads x {} increments",
+                    SMALL.0, SMALL.1
                 ));
             }
         }
     }
-    if flags[bench] && (flags[yield_between] || flags.was_given("--part")) {
-        flags.refuse("--bench times all three counters, without --yield-between or --part");
+    if flags[bench] && flags.was_given("--part") {
+        flags.refuse("--bench times all three counters: it takes no --part");
     }
     if let Mode::Replay {
         schedule: Some(digits),
@@ -113,7 +104,7 @@ fn main() {
         if !(2..=4).contains(&flags[part]) {
             flags.refuse("--schedule gives the choices of one part: add --part 2, 3 or 4");
         }
-        let (_, replay) = replay_schedule(digits, || count(flags[part], SMALL, false));
+        let (_, replay) = replay_schedule(digits, || count(flags[part], SMALL));
         if let Ending::BadSchedule(message) = replay.ending {
             flags.refuse(message);
         }
@@ -123,9 +114,9 @@ fn main() {
         benchmark(flags[threads] as usize, flags[increments]);
     } else if flags.mode == Mode::Live {
         let size = (flags[threads] as usize, flags[increments]);
-        parts(&flags, flags[part], size, flags[yield_between]);
+        parts(&flags, flags[part], size);
     } else {
-        parts(&flags, flags[part], SMALL, false);
+        parts(&flags, flags[part], SMALL);
     }
     println!();
     println!("Read chapter 4 to see why: book/src/lesson04.md (or `mdbook serve book`).");
@@ -135,12 +126,9 @@ fn main() {
 /// One thread's share of the work on the racy counter: read it, then write back what was read
 /// plus one. Both accesses are atomic, so this is defined behaviour; but another thread may
 /// write between the load and the store, and then this store erases that thread's update.
-fn add_racy(counter: &AtomicU64, increments: u64, yield_between: bool) {
+fn add_racy(counter: &AtomicU64, increments: u64) {
     for _ in 0..increments {
         let seen = counter.load(Ordering::Relaxed);
-        if yield_between {
-            thread::yield_now(); // --yield-between only: invite a switch right here
-        }
         counter.store(seen + 1, Ordering::Relaxed);
     }
 }
@@ -185,9 +173,9 @@ fn on_threads(threads: usize, work: impl Fn() + Sync) {
 
 // ANCHOR: counters
 /// Part 2: `threads` threads each add `increments` with a load and a store; the final count.
-fn racy_count(threads: usize, increments: u64, yield_between: bool) -> u64 {
+fn racy_count(threads: usize, increments: u64) -> u64 {
     let counter = AtomicU64::new(0).named("counter");
-    on_threads(threads, || add_racy(&counter, increments, yield_between));
+    on_threads(threads, || add_racy(&counter, increments));
     counter.load(Ordering::Relaxed)
 }
 
@@ -207,9 +195,9 @@ fn atomic_count(threads: usize, increments: u64) -> u64 {
 // ANCHOR_END: counters
 
 /// The counter of part 2, 3 or 4.
-fn count(part: u64, (threads, increments): (usize, u64), yield_between: bool) -> u64 {
+fn count(part: u64, (threads, increments): (usize, u64)) -> u64 {
     match part {
-        2 => racy_count(threads, increments, yield_between),
+        2 => racy_count(threads, increments),
         3 => locked_count(threads, increments),
         _ => atomic_count(threads, increments),
     }
@@ -222,7 +210,7 @@ const TITLES: [&str; 3] = [
 ];
 
 /// The parts (all, or the one `--part` names), live, as replays or explored.
-fn parts(flags: &Flags, only: u64, size: (usize, u64), yield_between: bool) {
+fn parts(flags: &Flags, only: u64, size: (usize, u64)) {
     if only <= 1 {
         print_part_1();
     }
@@ -231,8 +219,10 @@ fn parts(flags: &Flags, only: u64, size: (usize, u64), yield_between: bool) {
     if let Mode::Explore { preemptions, .. } = flags.mode {
         println!();
         println!("--explore: every schedule, with at most {preemptions} preemptions each");
-        if !bound_given(flags) {
-            println!("(raised from the toolkit's 6, which leaves some schedules of part 2 out)");
+        if preemptions == EXPLORE_PREEMPTIONS {
+            println!(
+                "(this lesson's default: with the toolkit's, 6, part 2's search is not complete)"
+            );
         }
     }
     for part in (2..=4).filter(|&part| only == 0 || only == part) {
@@ -244,13 +234,12 @@ fn parts(flags: &Flags, only: u64, size: (usize, u64), yield_between: bool) {
         if !flags.was_given("--part") {
             flags.given.extend(["--part".to_string(), part.to_string()]);
         }
-        let ran = workbook::run(&flags, || count(part, size, yield_between));
+        let ran = workbook::run(&flags, || count(part, size));
         report(&flags, ran.value, ran.census, expected);
         if part == 2 && flags.mode == Mode::Live {
             println!(
                 "A live run differs from run to run: it may lose many updates, a few, or (by \
-                 luck, e.g. with one thread or one core) none. Run it again, or try \
-                 --yield-between."
+                 luck, e.g. with one thread or one core) none. Run it again."
             );
         }
         if part == 2 && flags.mode.is_replay() {
@@ -258,13 +247,6 @@ fn parts(flags: &Flags, only: u64, size: (usize, u64), yield_between: bool) {
             print_seed_table(&flags);
         }
     }
-}
-
-fn bound_given(flags: &Flags) -> bool {
-    flags
-        .given
-        .iter()
-        .any(|arg| arg.starts_with("--preemptions"))
 }
 
 /// Part 1 is a program that does not compile, so the lesson can only point at it.
@@ -315,8 +297,7 @@ fn print_seed_table(flags: &Flags) {
     ]];
     let (threads, increments) = SMALL;
     for seed in 0..10 {
-        let (count, replay) =
-            workbook::run::replay_seed(seed, || racy_count(threads, increments, false));
+        let (count, replay) = workbook::run::replay_seed(seed, || racy_count(threads, increments));
         let count = count.expect("the racy counter always finishes");
         rows.push([
             seed.to_string(),
@@ -354,7 +335,7 @@ fn benchmark(threads: usize, increments: u64) {
     };
     let racy = rounds(&|| {
         let counter = AtomicU64::new(0);
-        let time = timed_on_threads(threads, || add_racy(&counter, increments, false));
+        let time = timed_on_threads(threads, || add_racy(&counter, increments));
         (time, counter.load(Ordering::Relaxed))
     });
     let locked = rounds(&|| {
