@@ -40,6 +40,81 @@ const EXPLORE_PREEMPTIONS: usize = 7;
 /// How many times `--bench` runs each version; it reports the median.
 const BENCH_ROUNDS: usize = 5;
 
+// ANCHOR: racy
+/// One thread's share of the work on the racy counter: read it, then write back what was read
+/// plus one. Both accesses are atomic, so this is defined behaviour; but another thread may
+/// write between the load and the store, and then this store erases that thread's update.
+fn add_racy(counter: &AtomicU64, increments: u64) {
+    for _ in 0..increments {
+        let seen = counter.load(Ordering::Relaxed);
+        counter.store(seen + 1, Ordering::Relaxed);
+    }
+}
+// ANCHOR_END: racy
+
+// ANCHOR: mutex
+/// The fix with a lock: `lock()` waits until no other thread holds the counter, and the read,
+/// the addition and the write happen while this thread holds it. The guard unlocks at the end
+/// of the statement.
+fn add_locked(counter: &Mutex<u64>, increments: u64) {
+    for _ in 0..increments {
+        *counter.lock() += 1;
+    }
+}
+// ANCHOR_END: mutex
+
+// ANCHOR: fetch_add
+/// The fix for a single number: `fetch_add` reads, adds and writes as one indivisible
+/// operation, so no other thread can write in between. `Relaxed` is enough for a counter that
+/// orders nothing else; the count is exact whatever the ordering.
+fn add_atomic(counter: &AtomicU64, increments: u64) {
+    for _ in 0..increments {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+// ANCHOR_END: fetch_add
+
+// ANCHOR: on_threads
+/// Runs `work` on `threads` threads named a, b, c, ... and returns when every one of them has
+/// finished: the scope joins them.
+fn on_threads(threads: usize, work: impl Fn() + Sync) {
+    thread::scope(|scope| {
+        for letter in (b'a'..).take(threads) {
+            thread::Builder::new()
+                .name(char::from(letter).to_string())
+                .spawn_scoped(scope, &work)
+                .expect("the OS starts a thread");
+        }
+    });
+}
+// ANCHOR_END: on_threads
+
+// ANCHOR: counters
+/// Part 2: `threads` threads each add `increments` with a load and a store; the final count.
+fn racy_count(threads: usize, increments: u64) -> u64 {
+    let counter = AtomicU64::new(0).named("counter");
+    on_threads(threads, || add_racy(&counter, increments));
+    counter.load(Ordering::Relaxed)
+}
+
+/// Part 3: the same under a Mutex.
+fn locked_count(threads: usize, increments: u64) -> u64 {
+    let counter = Mutex::new(0).named("counter");
+    on_threads(threads, || add_locked(&counter, increments));
+    counter.into_inner()
+}
+
+/// Part 4: the same with fetch_add.
+fn atomic_count(threads: usize, increments: u64) -> u64 {
+    let counter = AtomicU64::new(0).named("counter");
+    on_threads(threads, || add_atomic(&counter, increments));
+    counter.load(Ordering::Relaxed)
+}
+// ANCHOR_END: counters
+
+// The rest is plumbing: the flags, running each part live, as a replay or explored, the seed
+// table and the benchmark.
+
 fn main() {
     let mut cli = Cli::new(
         PROGRAM,
@@ -121,78 +196,6 @@ fn main() {
     println!();
     println!("Read chapter 4 to see why: book/src/lesson04.md (or `mdbook serve book`).");
 }
-
-// ANCHOR: racy
-/// One thread's share of the work on the racy counter: read it, then write back what was read
-/// plus one. Both accesses are atomic, so this is defined behaviour; but another thread may
-/// write between the load and the store, and then this store erases that thread's update.
-fn add_racy(counter: &AtomicU64, increments: u64) {
-    for _ in 0..increments {
-        let seen = counter.load(Ordering::Relaxed);
-        counter.store(seen + 1, Ordering::Relaxed);
-    }
-}
-// ANCHOR_END: racy
-
-// ANCHOR: mutex
-/// The fix with a lock: `lock()` waits until no other thread holds the counter, and the read,
-/// the addition and the write happen while this thread holds it. The guard unlocks at the end
-/// of the statement.
-fn add_locked(counter: &Mutex<u64>, increments: u64) {
-    for _ in 0..increments {
-        *counter.lock() += 1;
-    }
-}
-// ANCHOR_END: mutex
-
-// ANCHOR: fetch_add
-/// The fix for a single number: `fetch_add` reads, adds and writes as one indivisible
-/// operation, so no other thread can write in between. `Relaxed` is enough for a counter that
-/// orders nothing else; the count is exact whatever the ordering.
-fn add_atomic(counter: &AtomicU64, increments: u64) {
-    for _ in 0..increments {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-// ANCHOR_END: fetch_add
-
-// ANCHOR: on_threads
-/// Runs `work` on `threads` threads named a, b, c, ... and returns when every one of them has
-/// finished: the scope joins them.
-fn on_threads(threads: usize, work: impl Fn() + Sync) {
-    thread::scope(|scope| {
-        for letter in (b'a'..).take(threads) {
-            thread::Builder::new()
-                .name(char::from(letter).to_string())
-                .spawn_scoped(scope, &work)
-                .expect("the OS starts a thread");
-        }
-    });
-}
-// ANCHOR_END: on_threads
-
-// ANCHOR: counters
-/// Part 2: `threads` threads each add `increments` with a load and a store; the final count.
-fn racy_count(threads: usize, increments: u64) -> u64 {
-    let counter = AtomicU64::new(0).named("counter");
-    on_threads(threads, || add_racy(&counter, increments));
-    counter.load(Ordering::Relaxed)
-}
-
-/// Part 3: the same under a Mutex.
-fn locked_count(threads: usize, increments: u64) -> u64 {
-    let counter = Mutex::new(0).named("counter");
-    on_threads(threads, || add_locked(&counter, increments));
-    counter.into_inner()
-}
-
-/// Part 4: the same with fetch_add.
-fn atomic_count(threads: usize, increments: u64) -> u64 {
-    let counter = AtomicU64::new(0).named("counter");
-    on_threads(threads, || add_atomic(&counter, increments));
-    counter.load(Ordering::Relaxed)
-}
-// ANCHOR_END: counters
 
 /// The counter of part 2, 3 or 4.
 fn count(part: u64, (threads, increments): (usize, u64)) -> u64 {
