@@ -219,7 +219,7 @@ fn parts(flags: &Flags, only: u64, size: (usize, u64)) {
     }
     let (threads, increments) = size;
     let expected = threads as u64 * increments;
-    if let Mode::Explore { preemptions, .. } = flags.mode {
+    if let (&Mode::Explore { preemptions, .. }, false) = (&flags.mode, only == 1) {
         println!();
         println!("--explore: every schedule, with at most {preemptions} preemptions each");
         if preemptions == EXPLORE_PREEMPTIONS {
