@@ -31,6 +31,7 @@ pub struct Cli {
     about: String,
     options: Vec<Declared>,
     explorable: bool,
+    preemptions: usize,
 }
 
 /// Default of `--preemptions`: how many times the explorer may switch away from a thread that
@@ -111,6 +112,7 @@ impl Cli {
             about: about.to_string(),
             options: Vec::new(),
             explorable: false,
+            preemptions: DEFAULT_PREEMPTIONS,
         }
     }
 
@@ -118,6 +120,12 @@ impl Cli {
     /// under every schedule and print the census of outcomes instead of one trace.
     pub fn explorable(&mut self) {
         self.explorable = true;
+    }
+
+    /// Sets the default of `--preemptions` for this program (instead of [`DEFAULT_PREEMPTIONS`]),
+    /// for a program whose complete search needs more.
+    pub fn explore_preemptions(&mut self, bound: usize) {
+        self.preemptions = bound;
     }
 
     /// Declares `--flag VALUE`, a whole number in `range`, `default` when absent.
@@ -199,7 +207,7 @@ impl Cli {
             ));
             rows.push((
                 "--preemptions N".into(),
-                format!("with --explore: at most N switches away from a thread that could go on (default {DEFAULT_PREEMPTIONS})"),
+                format!("with --explore: at most N switches away from a thread that could go on (default {})", self.preemptions),
             ));
             rows.push((
                 "--max-schedules N".into(),
@@ -372,7 +380,7 @@ impl Cli {
         }
         let mode = match (seed, schedule) {
             _ if explore => Mode::Explore {
-                preemptions: preemptions.map_or(DEFAULT_PREEMPTIONS, |n| n as usize),
+                preemptions: preemptions.map_or(self.preemptions, |n| n as usize),
                 max_schedules: max_schedules.map_or(DEFAULT_MAX_SCHEDULES, |n| n as usize),
             },
             (Some(seed), None) => Mode::Replay {
@@ -561,7 +569,8 @@ impl Flags {
         command
     }
 
-    /// The command that replays the same lesson (same lesson flags) with the choices `schedule`.
+    /// The command that replays the same lesson (same lesson flags) with the choices `schedule`
+    /// (without `--explore` and its flags, which a replay refuses).
     pub fn command_with_schedule(&self, program: &str, schedule: &str) -> String {
         let mut kept: Vec<&str> = Vec::new();
         let mut skip_value = false;
