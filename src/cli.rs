@@ -570,9 +570,17 @@ impl Flags {
                 continue;
             }
             match arg.as_str() {
-                "--seed" | "--schedule" => skip_value = true,
-                "--predict" => {}
-                other if other.starts_with("--seed=") || other.starts_with("--schedule=") => {}
+                "--seed" | "--schedule" | "--preemptions" | "--max-schedules" => skip_value = true,
+                "--predict" | "--explore" => {}
+                other
+                    if [
+                        "--seed=",
+                        "--schedule=",
+                        "--preemptions=",
+                        "--max-schedules=",
+                    ]
+                    .iter()
+                    .any(|flag| other.starts_with(flag)) => {}
                 other => kept.push(other),
             }
         }
