@@ -294,18 +294,21 @@ fn schedules_where(census: &Census, test: impl Fn(&str) -> bool) -> usize {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
-    fn the_directory_is_private_and_removed_also_when_the_work_panics() {
+    fn the_directory_is_readable_only_by_you() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = fresh_directory();
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    }
+
+    #[test]
+    fn the_directory_is_removed_also_when_the_work_panics() {
         let mut seen = None;
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let dir = fresh_directory();
             seen = Some(dir.path().to_path_buf());
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
-                assert_eq!(mode & 0o777, 0o700, "{mode:o}");
-            }
             create_new(&dir.path().join("log.txt")).unwrap();
             panic!("a failure in the middle of the lesson");
         }));
