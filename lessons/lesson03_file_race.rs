@@ -43,26 +43,27 @@ fn main() {
     let part = cli.number("--part", "N", "run only part N (0: both)", 0, 0..=2);
     let flags = cli.parse();
     let (lines, part) = (flags[lines], flags[part]);
-    if part == 0
-        && matches!(
-            flags.mode,
-            Mode::Replay {
-                schedule: Some(_),
-                ..
-            }
-        )
-    {
+    let schedule = matches!(
+        &flags.mode,
+        Mode::Replay {
+            schedule: Some(_),
+            ..
+        }
+    );
+    if part == 0 && schedule {
         flags.refuse("--schedule replays one part: add --part 1 or --part 2");
     }
     if part != 2 {
         println!("Part 1: writer and reader race on one file");
-        let ran = workbook::run(&for_part(&flags, 1), || race(lines));
+        let ran = workbook::run(&for_part(&flags, 1), || in_a_fresh_directory(race, lines));
         summarise_race(&ran, &flags);
         println!();
     }
     if part != 1 {
         println!("Part 2: the writer tells the reader what is complete");
-        let ran = workbook::run(&for_part(&flags, 2), || handshake(lines));
+        let ran = workbook::run(&for_part(&flags, 2), || {
+            in_a_fresh_directory(handshake, lines)
+        });
         summarise_handshake(&ran, lines, &flags);
         println!();
     }
@@ -81,10 +82,8 @@ fn for_part(flags: &Flags, part: u64) -> Flags {
 // ANCHOR: race
 /// Part 1: nothing orders the reader's reads against the writer's writes. Returns what the
 /// reader found, read by read.
-fn race(lines: u64) -> String {
-    let dir = fresh_directory();
-    let path = &dir.path().join("log.txt");
-    let found = thread::scope(|scope| {
+fn race(path: &Path, lines: u64) -> thread::Result<Vec<String>> {
+    thread::scope(|scope| {
         let writer = thread::Builder::new().name("writer".into());
         let writer = writer.spawn_scoped(scope, move || -> io::Result<()> {
             let mut file = create_new(path)?;
@@ -109,9 +108,7 @@ fn race(lines: u64) -> String {
         });
         report_failure(writer.expect("a thread").join());
         reader.expect("a thread").join()
-    });
-    remove(dir);
-    found.map_or_else(|_| "the reader panicked".into(), |found| found.join(", "))
+    })
 }
 // ANCHOR_END: race
 
@@ -119,11 +116,9 @@ fn race(lines: u64) -> String {
 /// Part 2: after each complete line the writer sends how many bytes are complete; the reader
 /// waits for that message, reads the file and trusts only that many bytes. No sleeps: the
 /// handshake, not the timing, orders them.
-fn handshake(lines: u64) -> String {
-    let dir = fresh_directory();
-    let path = &dir.path().join("log.txt");
+fn handshake(path: &Path, lines: u64) -> thread::Result<Vec<String>> {
     let (complete_tx, complete_rx) = unbounded::<usize>().named("complete");
-    let found = thread::scope(|scope| {
+    thread::scope(|scope| {
         let writer = thread::Builder::new().name("writer".into());
         let writer = writer.spawn_scoped(scope, move || -> io::Result<()> {
             let mut file = create_new(path)?;
@@ -148,9 +143,7 @@ fn handshake(lines: u64) -> String {
         });
         report_failure(writer.expect("a thread").join());
         reader.expect("a thread").join()
-    });
-    remove(dir);
-    found.map_or_else(|_| "the reader panicked".into(), |found| found.join(", "))
+    })
 }
 // ANCHOR_END: handshake
 
@@ -176,10 +169,19 @@ fn create_new(path: &Path) -> io::Result<File> {
 }
 // ANCHOR_END: fresh_directory
 
-fn remove(dir: TempDir) {
+/// Runs a part with `log.txt` in a fresh directory, removes the directory, and lists what the
+/// reader found: the part's outcome.
+fn in_a_fresh_directory(part: fn(&Path, u64) -> thread::Result<Vec<String>>, lines: u64) -> String {
+    let dir = fresh_directory();
+    let found = part(&dir.path().join("log.txt"), lines);
     let path = dir.path().to_path_buf();
     if let Err(error) = dir.close() {
         eprintln!("warning: could not remove {}: {error}", path.display());
+    }
+    match found {
+        Ok(found) if found.is_empty() => "nothing".into(),
+        Ok(found) => found.join(", "),
+        Err(_) => "the reader panicked".into(),
     }
 }
 

@@ -100,6 +100,20 @@ pub(crate) fn know_current() {
     });
 }
 
+/// Threads spawned whose body has not begun yet (so they are not known yet): while there are
+/// any, "every thread is waiting" cannot be true.
+static STARTING: AtomicUsize = AtomicUsize::new(0);
+
+/// A thread is being spawned (live).
+pub(crate) fn thread_starting() {
+    STARTING.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A thread spawned live is now known (or failed to start).
+pub(crate) fn thread_running() {
+    STARTING.fetch_sub(1, Ordering::SeqCst);
+}
+
 /// Forgets the calling thread: it is ending.
 pub(crate) fn forget_current() {
     let key = thread_key();
@@ -308,7 +322,7 @@ fn look() -> Option<(Sighting, String)> {
         }
     }
     // Every thread waiting, and nothing moved on what they wait for.
-    if registry.threads.is_empty() {
+    if registry.threads.is_empty() || STARTING.load(Ordering::SeqCst) > 0 {
         return None;
     }
     let mut serials = Vec::new();

@@ -150,6 +150,7 @@ impl Builder {
             }
             None => {
                 live::know_current();
+                live::thread_starting();
                 let name = self.name.clone().unwrap_or_else(|| "a thread".to_string());
                 Start {
                     replay: None,
@@ -161,6 +162,9 @@ impl Builder {
 
     /// After the OS thread was (or was not) created.
     fn started(start: &Start, result: &io::Result<()>) {
+        if start.replay.is_none() && result.is_err() {
+            live::thread_running(); // it never will
+        }
         if let Some((scheduler, me, column)) = &start.replay {
             match result {
                 Ok(()) => {
@@ -256,9 +260,11 @@ where
         }
         None => {
             live::know_current();
+            live::thread_running();
             let result = panic::catch_unwind(AssertUnwindSafe(body));
-            live::forget_current();
+            // Ended before forgotten: a joiner must never look like the last thread waiting.
             done.end();
+            live::forget_current();
             match result {
                 Ok(value) => Some(value),
                 Err(payload) if payload.is::<Stopped>() => None,
