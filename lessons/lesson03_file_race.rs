@@ -223,74 +223,69 @@ fn describe(read: io::Result<String>, trusted: usize) -> String {
     }
 }
 
-// ANCHOR: summaries
+/// Prints what the reader found in this run (`?` under `--predict`); returns it if revealed.
+fn reader_found<'a>(ran: &'a Ran<String>, flags: &Flags) -> Option<&'a str> {
+    let found = ran.value.as_deref()?;
+    println!("The reader found: {}.", flags.mode.reveal(found));
+    (!flags.mode.is_predict()).then_some(found)
+}
+
 fn summarise_race(ran: &Ran<String>, flags: &Flags) {
     if let Some(census) = &ran.census {
         let count = |what: &str| schedules_where(census, |found| found.contains(what));
+        let (missing, half, all) = (count("no file"), count("half"), census.schedules);
         println!(
-            "In {} of these {} schedules the reader found no file; in {} it found half a line.",
-            count("no file"),
-            census.schedules,
-            count("half")
+            "In {missing} of these {all} schedules the reader found no file; in {half} it found \
+             half a line."
         );
-        return;
-    }
-    let Some(found) = &ran.value else { return };
-    println!("The reader found: {}.", flags.mode.reveal(found));
-    if flags.mode.is_predict() {
-        return;
-    }
-    if found.contains("no file") || found.contains("half") {
-        println!("No file, or half a line: the reader read at a moment the writer did not expect.");
-    } else {
-        println!("This time nothing went wrong: the order was kind, the program is no better.");
+    } else if let Some(found) = reader_found(ran, flags) {
+        if found.contains("no file") || found.contains("half") {
+            println!(
+                "No file, or half a line: the reader read at a moment the writer did not expect."
+            );
+        } else {
+            println!("This time nothing went wrong: the order was kind, the program is no better.");
+        }
     }
 }
 
 fn summarise_handshake(ran: &Ran<String>, lines: u64, flags: &Flags) {
-    let expected: Vec<String> = (1..=lines)
+    let whole: Vec<String> = (1..=lines)
         .map(|n| describe(Ok("entry\n".repeat(n as usize)), usize::MAX))
         .collect();
-    let expected = expected.join(", ");
+    let whole = whole.join(", ");
     if let Some(census) = &ran.census {
-        let good = schedules_where(census, |found| found == expected);
-        if good == census.schedules && census.complete() {
+        let good = schedules_where(census, |found| found == whole);
+        if good < census.schedules {
+            let bad = census.schedules - good;
+            println!("In {bad} schedules the reader found something else: see above.");
+        } else if census.complete() {
             println!(
-                "In every schedule (all {good}) the reader found {expected}: never a missing \
-                 file, never half a line."
+                "In every schedule (all {good}) the reader found {whole}: never a missing file, \
+                 never half a line."
             );
-        } else if good == census.schedules {
-            println!("In all {good} schedules explored the reader found {expected}; not all were.");
         } else {
-            println!(
-                "In {} schedules the reader found something else.",
-                census.schedules - good
-            );
+            println!("In all {good} schedules explored the reader found {whole}; not all were.");
         }
-        return;
-    }
-    let Some(found) = &ran.value else { return };
-    println!("The reader found: {}.", flags.mode.reveal(found));
-    if flags.mode.is_predict() {
-        return;
-    }
-    if *found == expected {
-        println!("Never a missing file, never half a line in this run; --explore checks them all.");
-    } else {
-        println!("Something unexpected: see above.");
+    } else if let Some(found) = reader_found(ran, flags) {
+        if found == whole {
+            println!(
+                "Never a missing file, never half a line in this run; --explore tries every order."
+            );
+        } else {
+            println!("Something unexpected: see above.");
+        }
     }
 }
 
 /// How many of the explored schedules ended with an outcome for which `test` holds.
 fn schedules_where(census: &Census, test: impl Fn(&str) -> bool) -> usize {
-    census
-        .outcomes
-        .iter()
-        .filter(|(found, _, _)| test(found))
-        .map(|(_, schedules, _)| schedules)
+    let outcomes = census.outcomes.iter();
+    outcomes
+        .filter(|(found, ..)| test(found))
+        .map(|(_, n, _)| n)
         .sum()
 }
-// ANCHOR_END: summaries
 
 #[cfg(test)]
 mod tests {

@@ -328,9 +328,22 @@ fn a_read_can_land_between_two_writes_of_a_line() {
         assert!(actions.iter().any(|action| action == row), "{actions:?}");
     }
     // Live, they are std's operations.
-    assert_eq!(
-        workbook::fs::read_to_string(dir.path().join("log.txt")).unwrap(),
-        "abc\n"
+    let path = dir.path().join("log.txt");
+    assert_eq!(workbook::fs::read_to_string(&path).unwrap(), "abc\n");
+    // Opening and each `read` call are turns too.
+    let (text, replayed) = replay_seed(0, || {
+        use std::io::Read;
+        let mut text = String::new();
+        let mut file = workbook::fs::File::open(&path).unwrap();
+        file.read_to_string(&mut text).unwrap();
+        text
+    });
+    assert_eq!(text.as_deref(), Some("abc\n"));
+    let actions: Vec<String> = replayed.actions().into_iter().map(|(_, a)| a).collect();
+    assert_eq!(actions[0], "open log.txt -> Ok", "{actions:?}");
+    assert!(
+        actions.contains(&"read log.txt -> \"abc\\n\"".to_string()),
+        "{actions:?}"
     );
 }
 
