@@ -8,12 +8,12 @@
 //! handshake: after each complete line the writer sends the reader, over a channel, how many
 //! bytes are complete; the reader waits for that message and trusts only that many bytes.
 //!
-//! The file lives in a fresh temporary directory, readable only by you, that is removed at the
-//! end, also when the lesson fails; nothing is written in the current directory.
+//! The file lives in a fresh temporary directory, readable only by you (0700 on Unix), that is
+//! removed at the end, also when the lesson fails; nothing is written in the current directory.
 //!
 //! Run it live:         cargo run --bin lesson03
-//! Replay an order:     cargo run --bin lesson03 -- --seed 1
-//! One part, by hand:   cargo run --bin lesson03 -- --part 1 --schedule 0110
+//! Replay an order:     cargo run --bin lesson03 -- --seed 25
+//! One part, by hand:   cargo run --bin lesson03 -- --part 1 --schedule 02221212
 //! Every order:         cargo run --bin lesson03 -- --explore
 #![forbid(unsafe_code)]
 
@@ -167,7 +167,6 @@ fn fresh_directory() -> TempDir {
 fn create_new(path: &Path) -> io::Result<File> {
     File::options().append(true).create_new(true).open(path)
 }
-// ANCHOR_END: fresh_directory
 
 /// Runs a part with `log.txt` in a fresh directory, removes the directory, and lists what the
 /// reader found: the part's outcome.
@@ -184,6 +183,7 @@ fn in_a_fresh_directory(part: fn(&Path, u64) -> thread::Result<Vec<String>>, lin
         Err(_) => "the reader panicked".into(),
     }
 }
+// ANCHOR_END: fresh_directory
 
 fn report_failure(writer: thread::Result<io::Result<()>>) {
     if let Ok(Err(error)) = writer {
