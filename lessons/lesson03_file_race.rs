@@ -265,7 +265,10 @@ fn summarise_handshake(ran: &Ran<String>, lines: u64, flags: &Flags) {
                  never half a line."
             );
         } else {
-            println!("In all {good} schedules explored the reader found {whole}; not all were.");
+            println!(
+                "In all {good} schedules explored the reader found {whole}; the search was not \
+                 complete."
+            );
         }
     } else if let Some(found) = reader_found(ran, flags) {
         if found == whole {

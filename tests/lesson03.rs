@@ -126,6 +126,10 @@ fn explorer_proves_the_handshake() {
         "{out}"
     );
     snapshot!("lesson03_explore_handshake", without_the_chapter(&out));
+    // A bounded search says so, and claims nothing for every schedule.
+    let out = stdout_of(LESSON, &["--explore", "--part", "2", "--preemptions", "1"]);
+    assert!(out.contains("the search was not complete"), "{out}");
+    assert!(!out.contains("In every schedule"), "{out}");
     // One line: the search is complete and small.
     let out = stdout_of(LESSON, &["--explore", "--part", "2", "--lines", "1"]);
     assert!(
