@@ -8,12 +8,15 @@
 //! - [`replay`]: live runs and deterministic replays of the same real threads, with deadlock
 //!   detection instead of hangs.
 //! - [`trace`]: the trace table a replay prints.
+//! - [`fs`]: drop-in file operations (`File`, `OpenOptions`, `read_to_string`), each a turn in a
+//!   replay.
 //! - [`process`]: running a program with a time limit, for tests and exercise checks.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod exercises;
+pub mod fs;
 pub mod live;
 #[doc(hidden)]
 pub mod objects;

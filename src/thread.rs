@@ -262,8 +262,9 @@ where
             live::know_current();
             live::thread_started();
             let result = panic::catch_unwind(AssertUnwindSafe(body));
-            live::forget_current();
+            // Ended before forgotten: a joiner must never look like the last thread waiting.
             done.end();
+            live::forget_current();
             match result {
                 Ok(value) => Some(value),
                 Err(payload) if payload.is::<Stopped>() => None,
