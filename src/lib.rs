@@ -1,16 +1,22 @@
 //! The teaching toolkit the lessons share.
 //!
-//! It removes plumbing and nothing else: the concurrency being taught stays in the lesson files,
-//! which use `std::thread`, `parking_lot` and `crossbeam_channel` themselves.
+//! A lesson is ordinary threaded Rust on [`thread`] and [`sync`]: drop-in types with the names and
+//! methods of `std::thread`, `parking_lot`, `std::sync::atomic` and `crossbeam-channel`, which are
+//! the real primitives in a live run and the turns of a deterministic replay. The toolkit removes
+//! plumbing and nothing else: the concurrency being taught stays in the lesson files.
 //!
-//! - [`cli`]: the flags every lesson understands (`--seed`, `--schedule`, `--predict`, `--help`)
-//!   plus a lesson's own, with one-line errors and exit status 2 for bad input.
-//! - [`replay`]: live runs and deterministic replays of the same real threads, with deadlock
-//!   detection instead of hangs.
-//! - [`trace`]: the trace table a replay prints.
-//! - [`fs`]: drop-in file operations (`File`, `OpenOptions`, `read_to_string`), each a turn in a
-//!   replay.
-//! - [`process`]: running a program with a time limit, for tests and exercise checks.
+//! - [`thread`], [`sync`], [`fs`]: the drop-in types (threads, locks, condvars, barriers,
+//!   atomics, channels and `select!`, file operations).
+//! - [`run()`]: runs one part of a lesson live, as a replay that prints its trace, or under the
+//!   explorer (every schedule, with a census of outcomes); [`say!`] and [`guess`] for the
+//!   lesson's own lines.
+//! - [`scheduler`]: the replay scheduler (turns read from the objects' own state, virtual time,
+//!   deadlock and cut-off); [`live`]: the live watchdog that names a deadlock instead of hanging.
+//! - [`cli`]: the flags every lesson understands (`--seed`, `--schedule`, `--predict`,
+//!   `--explore`, `--help`) plus a lesson's own, with one-line errors and exit status 2.
+//! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
+//! - [`replay`]: the old toolkit (`Run`, `Actor`, steps declared by hand), still used by the
+//!   exercises that have not moved to the drop-in types; it goes when they have.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
