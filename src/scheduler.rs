@@ -2,7 +2,7 @@
 //!
 //! In a replay every thread of the program is a real OS thread, but only one of them runs at a
 //! time. Each operation on a shared object (lock, load, send, sleep, join, ...) first asks for a
-//! *turn*: the thread says what it is about to do and on what ([`Pending`]), then waits until the
+//! *turn*: the thread says what it is about to do and on what (a `Pending`), then waits until the
 //! scheduler picks it. Whether a thread *can* go is read from the object's own state (the lock's
 //! holder, the channel's length, the barrier's generation, the joined thread's status), never from
 //! a test the lesson writes. When more than one thread can go, that is a *choice*: a ChaCha8
