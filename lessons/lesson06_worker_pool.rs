@@ -268,14 +268,14 @@ fn live_parts(flags: &workbook::Flags, tasks: &[Task], workers: usize, mean: Dur
         .max()
         .unwrap_or_default();
     println!(
-        "{} simulated downloads, each waiting {} to {} (seeded); {workers} workers in part 2.",
+        "{} simulated downloads, each waiting {:.1?} to {:.1?} (seeded); {workers} workers in part 2.",
         tasks.len(),
-        millis(mean / 2),
-        millis(mean * 3 / 2),
+        mean / 2,
+        mean * 3 / 2,
     );
     println!(
-        "Done one after another they would take {} (the sum of the latencies).",
-        seconds(total)
+        "Done one after another they would take {:.2} s (the sum of the latencies).",
+        total.as_secs_f64()
     );
 
     println!();
@@ -308,14 +308,14 @@ fn live_parts(flags: &workbook::Flags, tasks: &[Task], workers: usize, mean: Dur
     // Every thread waits at once, so the wait is the longest task's; starting thousands of
     // threads one by one also takes time, and then that is what the wall time shows.
     println!(
-        "  wall time {}: {} the longest single task ({})",
-        seconds(wall),
+        "  wall time {:.2} s: {} the longest single task ({:.1?})",
+        wall.as_secs_f64(),
         if wall < longest * 2 {
             "about"
         } else {
             "starting the threads took longer than"
         },
-        millis(longest),
+        longest,
     );
 
     println!();
@@ -334,20 +334,16 @@ fn live_parts(flags: &workbook::Flags, tasks: &[Task], workers: usize, mean: Dur
             started + 1
         );
     }
-    if started == 0 {
-        println!("  not a single worker could start, so no task ran");
-        return;
-    }
     report_results(&pool.results, tasks.len());
     report_jobs(&pool.jobs_per_worker, tasks.len());
-    let rounds = tasks.len().div_ceil(started) as u32;
+    let rounds = tasks.len().div_ceil(started.max(1)) as u32;
     let ideal = mean * rounds;
     println!(
-        "  wall time {}; ideal {rounds} round{} x {} mean latency = {} ({:.2} x ideal); {:.1} x faster than one after another",
-        seconds(wall),
+        "  wall time {:.2} s; ideal {rounds} round{} x {:.1?} mean latency = {:.2} s ({:.2} x ideal); {:.1} x faster than one after another",
+        wall.as_secs_f64(),
         if rounds == 1 { "" } else { "s" },
-        millis(mean),
-        seconds(ideal),
+        mean,
+        ideal.as_secs_f64(),
         wall.as_secs_f64() / ideal.as_secs_f64(),
         total.as_secs_f64() / wall.as_secs_f64(),
     );
@@ -401,16 +397,10 @@ fn report_small_pool(pool: &Pooled, mode: &workbook::Mode) {
     for (index, result) in pool.results.iter().enumerate() {
         let line = match result {
             None => "no result".to_string(),
-            Some(Fetched {
-                task,
-                ran_on,
-                page: Ok(bytes),
-            }) => format!("job {task} ok, {bytes} bytes, ran on {ran_on}"),
-            Some(Fetched {
-                task,
-                ran_on,
-                page: Err(why),
-            }) => format!("job {task} FAILED, {why}, ran on {ran_on}"),
+            Some(Fetched { task, ran_on, page }) => match page {
+                Ok(bytes) => format!("job {task} ok, {bytes} bytes, ran on {ran_on}"),
+                Err(why) => format!("job {task} FAILED, {why}, ran on {ran_on}"),
+            },
         };
         println!("  {index}: {}", mode.reveal(line));
     }
@@ -423,17 +413,4 @@ fn report_small_pool(pool: &Pooled, mode: &workbook::Mode) {
     if !mode.is_replay() {
         println!("(Live, who runs which job depends on timing and can differ from run to run.)");
     }
-}
-
-fn millis(duration: Duration) -> String {
-    let ms = duration.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.0} ms")
-    }
-}
-
-fn seconds(duration: Duration) -> String {
-    format!("{:.2} s", duration.as_secs_f64())
 }

@@ -187,6 +187,17 @@ fn live_run_keeps_the_invariants() {
         number_after(part2, "wall time ") + 0.005 >= sum / 10.0,
         "{part2}"
     );
+    // And the point of both parts: the waits overlap. One after another they take `sum`
+    // (7.9 s); overlapped, part 1 about the longest task and part 2 a tenth of the sum. The
+    // margins are wide enough for any load: a sleeping thread needs no CPU.
+    assert!(
+        number_after(part1, "wall time ") < sum / 4.0,
+        "part 1 did not overlap its waits: {part1}"
+    );
+    assert!(
+        number_after(part2, "wall time ") < sum / 2.0,
+        "part 2 did not overlap its waits: {part2}"
+    );
     assert!(
         part3.contains("8 results for 8 tasks, in input order; 7 ok, 1 failed\n"),
         "{part3}"
