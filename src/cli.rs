@@ -407,9 +407,9 @@ impl Cli {
                 continue;
             }
             match &option.applies {
-                Applies::LiveOnly(why) if mode.is_replay() => {
+                Applies::LiveOnly(why) if mode != Mode::Live => {
                     return Err(CliError::Invalid(format!(
-                        "{} applies to live runs only, not with --seed, --schedule or --predict: {why}",
+                        "{} applies to live runs only, not with --seed, --schedule, --predict or --explore: {why}",
                         option.flag
                     )));
                 }
@@ -570,9 +570,17 @@ impl Flags {
                 continue;
             }
             match arg.as_str() {
-                "--seed" | "--schedule" => skip_value = true,
-                "--predict" => {}
-                other if other.starts_with("--seed=") || other.starts_with("--schedule=") => {}
+                "--seed" | "--schedule" | "--preemptions" | "--max-schedules" => skip_value = true,
+                "--predict" | "--explore" => {}
+                other
+                    if [
+                        "--seed=",
+                        "--schedule=",
+                        "--preemptions=",
+                        "--max-schedules=",
+                    ]
+                    .iter()
+                    .any(|prefix| other.starts_with(prefix)) => {}
                 other => kept.push(other),
             }
         }

@@ -286,3 +286,16 @@ fn show() {
     });
     println!("{}\n{}", r.table(), r.outcome_line());
 }
+
+#[test]
+fn a_census_schedule_reproduces_without_the_explorer_flags() {
+    let mut cli = workbook::Cli::new("test", "test");
+    cli.explorable();
+    let flags = cli
+        .try_parse_from(["--explore", "--preemptions", "2", "--max-schedules=50"])
+        .unwrap();
+    assert_eq!(
+        flags.command_with_schedule("test", "0110"),
+        "cargo run --bin test -- --schedule 0110"
+    );
+}
