@@ -303,8 +303,8 @@ fn live_parts(flags: &workbook::Flags, tasks: &[Task], workers: usize, mean: Dur
             );
         }
     }
-    let in_order: Vec<Option<Fetched>> = results.into_iter().map(Some).collect();
-    report_results(&in_order, tasks.len());
+    let results: Vec<Option<Fetched>> = results.into_iter().map(Some).collect();
+    report_results(&results, tasks.len());
     // Every thread waits at once, so the wait is the longest task's; starting thousands of
     // threads one by one also takes time, and then that is what the wall time shows.
     println!(
@@ -351,8 +351,9 @@ fn live_parts(flags: &workbook::Flags, tasks: &[Task], workers: usize, mean: Dur
 
 /// Checks and prints what came back: is every result there, and in input order?
 fn report_results(results: &[Option<Fetched>], tasks: usize) {
-    let in_order = results.len() == tasks
-        && (results.iter().enumerate()).all(|(at, r)| r.as_ref().is_some_and(|r| r.task == at));
+    // Result number `at` must be task number `at`, for every result that came back.
+    let in_order =
+        (results.iter().enumerate()).all(|(at, r)| r.as_ref().is_none_or(|r| r.task == at));
     let failed: Vec<&Fetched> = results
         .iter()
         .flatten()

@@ -77,6 +77,8 @@ static CANCELLED: AtomicBool = AtomicBool::new(false);
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 static REPORT: Mutex<Option<String>> = Mutex::new(None);
 static WATCHDOG: OnceLock<()> = OnceLock::new();
+/// Threads spawned whose body has not begun yet (not yet known): they can still act.
+static STARTING: AtomicUsize = AtomicUsize::new(0);
 
 fn registry() -> &'static Mutex<Registry> {
     REGISTRY.get_or_init(Mutex::default)
@@ -98,6 +100,16 @@ pub(crate) fn know_current() {
         name: name_of_current(),
         waiting: None,
     });
+}
+
+/// A thread is being spawned: until it is known (or its spawn failed), nobody is stuck.
+pub(crate) fn thread_starting() {
+    STARTING.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A thread spawned after [`thread_starting`] is known now, or will never start.
+pub(crate) fn thread_started() {
+    STARTING.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Forgets the calling thread: it is ending.
@@ -307,8 +319,9 @@ fn look() -> Option<(Sighting, String)> {
             }
         }
     }
-    // Every thread waiting, and nothing moved on what they wait for.
-    if registry.threads.is_empty() {
+    // Every thread waiting, and nothing moved on what they wait for. A thread spawned but not
+    // yet running (a busy machine can take a while to start it) is not waiting.
+    if registry.threads.is_empty() || STARTING.load(Ordering::SeqCst) > 0 {
         return None;
     }
     let mut serials = Vec::new();

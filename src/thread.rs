@@ -150,6 +150,7 @@ impl Builder {
             }
             None => {
                 live::know_current();
+                live::thread_starting();
                 let name = self.name.clone().unwrap_or_else(|| "a thread".to_string());
                 Start {
                     replay: None,
@@ -176,6 +177,8 @@ impl Builder {
                     scheduler.finish_unstarted(*column);
                 }
             }
+        } else if result.is_err() {
+            live::thread_started(); // it never will
         }
     }
 
@@ -256,6 +259,7 @@ where
         }
         None => {
             live::know_current();
+            live::thread_started();
             let result = panic::catch_unwind(AssertUnwindSafe(body));
             live::forget_current();
             done.end();
