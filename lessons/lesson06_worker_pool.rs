@@ -384,8 +384,9 @@ fn report_jobs(jobs_per_worker: &[usize], tasks: usize) {
     let sum: usize = jobs_per_worker.iter().sum();
     let busy = jobs_per_worker.iter().filter(|&&jobs| jobs > 0).count();
     println!(
-        "  joined {} workers: {busy} of them did jobs, {} to {} each, {sum} in all{}",
+        "  joined {} worker{}: {busy} of them did jobs, {} to {} each, {sum} in all{}",
         jobs_per_worker.len(),
+        if jobs_per_worker.len() == 1 { "" } else { "s" },
         jobs_per_worker.iter().min().unwrap_or(&0),
         jobs_per_worker.iter().max().unwrap_or(&0),
         if sum == tasks { "" } else { ": NOT every task" }
