@@ -308,7 +308,7 @@ fn main() {
     let flags = cli.parse();
 
     if flags.mode != Mode::Live {
-        println!("Parts 1 and 2 measure real time, so they run only live; a replay shows part 3.");
+        println!("Parts 1 and 2 measure real time, so they run only live; this run shows part 3.");
     } else {
         let cores = thread::available_parallelism().map_or(1, |n| n.get());
         let plan = Plan::new(
