@@ -6,24 +6,22 @@
 //! faster at the number of cores: Rust has no GIL, so threads really run in parallel, but no more
 //! of them than there are cores. It also runs the same job with rayon's `par_iter`. Part 2 shows
 //! that the I/O job keeps getting faster until the waiting is hidden, and that past that point
-//! more threads only cost start-up time. Part 3 replays how three workers share the prime count.
+//! more threads only cost start-up time. Part 3 has three workers share a prime count by taking
+//! chunk numbers from a shared atomic counter: small enough to replay and to explore.
 //!
 //! Run it:                 cargo run --release --bin lesson07          (the full sweep, ~30 s)
-//! Quickly:                cargo run --release --bin lesson07 -- --quick   (under 5 s)
+//! Quickly:                cargo run --release --bin lesson07 -- --quick   (a few seconds)
 //! Replay who does what:   cargo run --bin lesson07 -- --seed 2
+//! Every schedule:         cargo run --bin lesson07 -- --explore
 #![forbid(unsafe_code)]
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::unbounded;
 use rayon::prelude::*;
-use workbook::{Cli, Run};
-
-const PROGRAM: &str = "lesson07";
+use workbook::sync::{AtomicUsize, Ordering, unbounded};
+use workbook::{Cli, Mode, thread};
 
 /// The numbers one job of the CPU-bound sweep looks at.
 const CHUNK: u64 = 1000;
@@ -56,7 +54,7 @@ impl Plan {
         threads.sort_unstable();
         threads.dedup();
         Plan {
-            primes_below: if quick { 1_000_000 } else { 5_000_000 },
+            primes_below: if quick { 300_000 } else { 5_000_000 },
             io_tasks: if quick { 100 } else { 1000 },
             threads,
             runs,
@@ -276,10 +274,10 @@ fn show(time: Duration) -> String {
 
 fn main() {
     let mut cli = Cli::new(
-        PROGRAM,
+        "lesson07",
         "run time against thread count for a CPU-bound and an I/O-bound job",
     );
-    let quick = cli.switch("--quick", "a smaller sweep that finishes within 5 s");
+    let quick = cli.switch("--quick", "a smaller sweep that finishes in a few seconds");
     let runs = cli.number(
         "--runs",
         "N",
@@ -306,11 +304,11 @@ fn main() {
         "--max-threads",
         "it shapes the sweeps of parts 1 and 2, which run only live",
     );
+    cli.explorable();
     let flags = cli.parse();
-    let run = Run::new(PROGRAM, &flags, &["worker1", "worker2", "worker3"]);
 
-    if flags.mode.is_replay() {
-        println!("Parts 1 and 2 measure real time, so they run only live; a replay shows part 3.");
+    if flags.mode != Mode::Live {
+        println!("Parts 1 and 2 measure real time, so they run only live; this run shows part 3.");
     } else {
         let cores = thread::available_parallelism().map_or(1, |n| n.get());
         let plan = Plan::new(
@@ -324,7 +322,16 @@ fn main() {
 
     println!();
     println!("Part 3: three workers share the primes below 600, 100 numbers at a time");
-    share_the_count(run, &flags.mode);
+    let ran = workbook::run(&flags, || share_the_count(3, 6, 100));
+    if let Some(shared) = &ran.value {
+        report_share(shared, &flags.mode);
+    }
+    if flags.mode.is_replay() {
+        println!(
+            "A replay runs one thread at a time, the way Python's GIL runs Python code: it shows \
+             who does what, never how fast. For speed, run the sweep live with --release."
+        );
+    }
     println!();
     println!("Read chapter 7 to see why: book/src/lesson07.md (or `mdbook serve book`).");
 }
@@ -435,81 +442,81 @@ fn measure(plan: &Plan, cores: usize) {
     }
 }
 
-/// What a worker took from the shared counter, as the trace shows it.
-enum Taken {
-    Chunk(usize),
-    Nothing,
+// ANCHOR: share
+/// Part 3: `workers` threads take chunk numbers from a shared counter until none is left. Each
+/// worker's `join` returns the chunks it counted and the primes it found in them.
+fn share_the_count(workers: usize, chunks: usize, size: u64) -> Shared {
+    let next_chunk = AtomicUsize::new(0).named("next_chunk");
+    let counted_by = thread::scope(|scope| {
+        let handles: Vec<_> = (1..=workers)
+            .map(|number| {
+                let worker = thread::Builder::new().name(format!("worker{number}"));
+                let spawned = worker.spawn_scoped(scope, || {
+                    let (mut mine, mut primes) = (Vec::new(), 0);
+                    loop {
+                        // fetch_add hands out each chunk number exactly once, whoever asks first.
+                        let chunk = next_chunk.fetch_add(1, Ordering::Relaxed);
+                        if chunk >= chunks {
+                            return (mine, primes);
+                        }
+                        primes += count_primes(chunk, size);
+                        mine.push(chunk);
+                    }
+                });
+                spawned.expect("the OS starts a few threads")
+            })
+            .collect();
+        let joined = handles.into_iter().map(|handle| handle.join());
+        joined
+            .map(|mine| mine.expect("counting does not panic"))
+            .collect()
+    });
+    Shared { chunks, counted_by }
+}
+// ANCHOR_END: share
+
+/// What part 3 found: for each worker, the chunks it counted and their primes.
+struct Shared {
+    chunks: usize,
+    counted_by: Vec<(Vec<usize>, u64)>,
 }
 
-impl fmt::Display for Taken {
+/// The outcome the trace and the explorer show: the total, and whether every chunk was counted
+/// exactly once (not who counted which: that differs from schedule to schedule).
+impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Taken::Chunk(chunk) => write!(f, "chunk {chunk}"),
-            Taken::Nothing => write!(f, "none left"),
+        let primes: u64 = self.counted_by.iter().map(|(_, primes)| primes).sum();
+        let all: Vec<usize> = self
+            .counted_by
+            .iter()
+            .flat_map(|(mine, _)| mine)
+            .copied()
+            .collect();
+        let times = |chunk: usize| all.iter().filter(|&&c| c == chunk).count();
+        let wrong: Vec<String> = (0..self.chunks)
+            .filter(|&chunk| times(chunk) != 1)
+            .map(|chunk| format!("{chunk} x{}", times(chunk)))
+            .collect();
+        if wrong.is_empty() {
+            write!(f, "{primes} primes, each chunk counted once")
+        } else {
+            write!(
+                f,
+                "{primes} primes, NOT each chunk once: {}",
+                wrong.join(", ")
+            )
         }
     }
 }
 
-/// Part 3: three workers take chunks from a shared counter and count their primes.
-fn share_the_count(run: Run, mode: &workbook::Mode) {
-    const CHUNKS: usize = 6;
-    const SIZE: u64 = 100;
-    let total = std::sync::Arc::new(AtomicU64::new(0));
-    let seen = std::sync::Arc::clone(&total);
-    run.watch("primes so far", move || {
-        seen.load(Ordering::SeqCst).to_string()
-    });
-    run.print_live_header();
-    // ANCHOR: share
-    let next_chunk = AtomicUsize::new(0);
-    let counted_by: Vec<AtomicUsize> = (0..CHUNKS).map(|_| AtomicUsize::new(0)).collect();
-    thread::scope(|scope| {
-        for (number, name) in ["worker1", "worker2", "worker3"].into_iter().enumerate() {
-            let (run, next_chunk, total, counted_by) = (&run, &next_chunk, &total, &counted_by);
-            scope.spawn(move || {
-                run.actor(name, |me| {
-                    loop {
-                        // fetch_add hands out each chunk number exactly once, whoever asks first.
-                        let taken =
-                            me.step("take", || match next_chunk.fetch_add(1, Ordering::SeqCst) {
-                                chunk if chunk < CHUNKS => Taken::Chunk(chunk),
-                                _ => Taken::Nothing,
-                            });
-                        let Taken::Chunk(chunk) = taken else { break };
-                        me.step("count", || {
-                            let primes = count_primes(chunk, SIZE);
-                            total.fetch_add(primes, Ordering::SeqCst);
-                            counted_by[chunk].store(number + 1, Ordering::SeqCst);
-                            format!("{primes} primes")
-                        });
-                    }
-                })
-            });
-        }
-    });
-    // ANCHOR_END: share
-    run.finish();
-    let who: Vec<String> = counted_by
-        .iter()
-        .enumerate()
-        .map(|(chunk, worker)| {
-            let worker = worker.load(Ordering::SeqCst);
-            format!("chunk {chunk}: {}", mode.reveal(format!("worker{worker}")))
-        })
+/// Part 3's report: who counted what (hidden under --predict), and the outcome.
+fn report_share(shared: &Shared, mode: &Mode) {
+    let who: Vec<String> = (shared.counted_by.iter().enumerate())
+        .map(|(at, (mine, primes))| format!("worker{} {mine:?} ({primes} primes)", at + 1))
         .collect();
-    println!("Who counted what: {}", who.join(", "));
-    println!(
-        "Primes below 600: {}, whichever worker counted which chunk.",
-        mode.reveal(total.load(Ordering::SeqCst))
-    );
-    if mode.is_replay() {
-        println!(
-            "A replay runs one thread at a time, the way Python's GIL runs Python code: it shows \
-             who does what, never how fast. For speed, run the sweep live with --release."
-        );
-    } else {
-        println!(
-            "Live run: which worker takes which chunk depends on timing and can differ between runs."
-        );
+    println!("Chunks counted: {}", mode.reveal(who.join(", ")));
+    println!("Outcome: {}", mode.reveal(format!("{shared:?}")));
+    if !mode.is_replay() {
+        println!("(Live, which worker takes which chunk depends on timing.)");
     }
 }

@@ -415,9 +415,9 @@ impl Cli {
                 continue;
             }
             match &option.applies {
-                Applies::LiveOnly(why) if mode.is_replay() => {
+                Applies::LiveOnly(why) if mode != Mode::Live => {
                     return Err(CliError::Invalid(format!(
-                        "{} applies to live runs only, not with --seed, --schedule or --predict: {why}",
+                        "{} applies to live runs only, not with --seed, --schedule, --predict or --explore: {why}",
                         option.flag
                     )));
                 }

@@ -190,9 +190,11 @@ impl Census {
             )
         } else if self.pruned {
             format!(
-                "explored {} schedule{plural}: every schedule with at most {} preemptions \
+                "explored {} schedule{plural}: every schedule with at most {} preemption{} \
                  (--preemptions), NOT every schedule",
-                self.schedules, self.preemptions
+                self.schedules,
+                self.preemptions,
+                if self.preemptions == 1 { "" } else { "s" }
             )
         } else {
             format!(

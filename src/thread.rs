@@ -162,9 +162,6 @@ impl Builder {
 
     /// After the OS thread was (or was not) created.
     fn started(start: &Start, result: &io::Result<()>) {
-        if start.replay.is_none() && result.is_err() {
-            live::thread_started();
-        }
         if let Some((scheduler, me, column)) = &start.replay {
             match result {
                 Ok(()) => {
@@ -180,6 +177,8 @@ impl Builder {
                     scheduler.finish_unstarted(*column);
                 }
             }
+        } else if result.is_err() {
+            live::thread_started(); // it never will
         }
     }
 
