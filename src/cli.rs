@@ -561,7 +561,8 @@ impl Flags {
         command
     }
 
-    /// The command that replays the same lesson (same lesson flags) with the choices `schedule`.
+    /// The command that replays the same lesson (same lesson flags) with the choices `schedule`
+    /// (without the explorer's flags: a census's "reproduce with" is a replay).
     pub fn command_with_schedule(&self, program: &str, schedule: &str) -> String {
         let mut kept: Vec<&str> = Vec::new();
         let mut skip_value = false;
@@ -570,9 +571,17 @@ impl Flags {
                 continue;
             }
             match arg.as_str() {
-                "--seed" | "--schedule" => skip_value = true,
-                "--predict" => {}
-                other if other.starts_with("--seed=") || other.starts_with("--schedule=") => {}
+                "--seed" | "--schedule" | "--preemptions" | "--max-schedules" => skip_value = true,
+                "--predict" | "--explore" => {}
+                other
+                    if [
+                        "--seed=",
+                        "--schedule=",
+                        "--preemptions=",
+                        "--max-schedules=",
+                    ]
+                    .iter()
+                    .any(|flag| other.starts_with(flag)) => {}
                 other => kept.push(other),
             }
         }
@@ -684,6 +693,16 @@ mod tests {
         assert_eq!(
             flags.command_with_schedule("lesson99", "0110"),
             "cargo run --bin lesson99 -- --up-to=6 --schedule 0110"
+        );
+        // A census's "reproduce with" is a replay: the explorer's flags are left out.
+        let (mut explorable, _, _) = super::tests::cli();
+        explorable.explorable();
+        let flags = explorable
+            .try_parse_from(["--explore", "--preemptions", "2", "--up-to", "6"])
+            .unwrap();
+        assert_eq!(
+            flags.command_with_schedule("lesson99", "0110"),
+            "cargo run --bin lesson99 -- --up-to 6 --schedule 0110"
         );
     }
 

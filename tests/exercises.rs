@@ -38,8 +38,50 @@ fn programs() -> Vec<String> {
             bins.push(exercise.starter_bin());
         }
     }
+    bins.extend(WRONG_ANSWERS.iter().map(|(bin, ..)| bin.to_string()));
     bins
 }
+
+/// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
+/// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
+/// Each must fail its exercise's check with the reason a student should read.
+const WRONG_ANSWERS: [(&str, &str, &str); 23] = [
+    ("ex04a", "04a", "update"),
+    ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
+    ("wrong04a_one_thread", "04a", "only main ran"),
+    ("wrong04a_sleep_instead_of_lock", "04a", "update"),
+    ("wrong04a_fetch_add", "04a", "never locked the Mutex"),
+    ("ex04b", "04b", "update"),
+    ("wrong04b_canned_text", "04b", "the toolkit saw nothing"),
+    ("wrong04b_load_store_on_one_line", "04b", "update"),
+    ("wrong04b_mutex", "04b", "one indivisible `fetch_add"),
+    ("wrong04b_one_thread", "04b", "only main ran"),
+    ("ex04c", "04c", "balance -20 after 2 withdrawals"),
+    ("wrong04c_canned_text", "04c", "the toolkit saw nothing"),
+    (
+        "wrong04c_two_locks_staggered",
+        "04c",
+        "under one lock taken once",
+    ),
+    ("wrong04c_one_thread", "04c", "only main ran"),
+    ("ex05a", "05a", "dinner never ended: DEADLOCK"),
+    ("wrong05a_canned_text", "05a", "the toolkit saw nothing"),
+    ("wrong05a_one_fork", "05a", "without holding fork"),
+    ("wrong05a_one_thread", "05a", "only main ran"),
+    ("ex05b", "05b", "the transfers never ended: DEADLOCK"),
+    ("wrong05b_canned_text", "05b", "the toolkit saw nothing"),
+    (
+        "wrong05b_self_fixed_order_not",
+        "05b",
+        "the transfers never ended: DEADLOCK",
+    ),
+    (
+        "wrong05b_order_fixed_self_not",
+        "05b",
+        "B->B waits to lock B, held by B->B",
+    ),
+    ("wrong05b_one_thread", "05b", "only main ran"),
+];
 
 /// Builds the exercise programs under test once, in one cargo run, for all tests of this file.
 fn built() -> &'static Exercises {
@@ -235,6 +277,53 @@ fn every_solution_passes_and_every_starter_fails() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_wrong_answer_fails_with_the_reason_a_student_should_read() {
+    let package = built();
+    let edited = exercises::edited_starters(&root());
+    let listed: BTreeSet<String> = WRONG_ANSWERS
+        .iter()
+        .filter(|(bin, ..)| bin.starts_with("wrong"))
+        .map(|(bin, ..)| format!("{bin}.rs"))
+        .collect();
+    assert_eq!(
+        files_in("wrong"),
+        listed,
+        "every file in lessons/wrong is in WRONG_ANSWERS"
+    );
+    let verdicts: Vec<(&str, Result<(), exercises::Failure>, &str)> = thread::scope(|scope| {
+        let running: Vec<_> = WRONG_ANSWERS
+            .iter()
+            .filter(|(bin, id, _)| {
+                let exercise = exercises::find(id).expect("a known exercise");
+                !(bin.starts_with("ex") && edited.iter().any(|name| name == exercise.starter))
+            })
+            .map(|&(bin, id, reason)| {
+                scope.spawn(move || {
+                    let exercise = exercises::find(id).expect("a known exercise");
+                    let program = Program::new(package.executable(bin), exercise.timeout);
+                    (bin, (exercise.check)(&program), reason)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|handle| handle.join().expect("a check panicked"))
+            .collect()
+    });
+    let mut wrong = Vec::new();
+    for (bin, verdict, reason) in verdicts {
+        match verdict {
+            Ok(()) => wrong.push(format!("{bin} passes its check")),
+            Err(failure) if !failure.0.contains(reason) => {
+                wrong.push(format!("{bin} fails, but not with `{reason}`:\n{failure}"))
+            }
+            Err(failure) => println!("{bin}: {}", failure.0.lines().next().unwrap_or("")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
 #[test]

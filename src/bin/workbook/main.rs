@@ -406,7 +406,13 @@ impl Workbook {
         if let Some(failure) = cargo_failure(graded.build(), "does not build")? {
             return Ok(Err(failure));
         }
-        let program = Program::new(graded.executable(), exercise.timeout);
+        // To replay what the check shows, the file is run as the starter would be.
+        let program = Program::new(graded.executable(), exercise.timeout).with_command(format!(
+            "(with this file as lessons/exercises/{}) cargo run --manifest-path \
+             lessons/Cargo.toml --bin {} --",
+            exercise.starter,
+            exercise.starter_bin()
+        ));
         if let Err(failure) = (exercise.check)(&program) {
             return Ok(Err(failure.to_string()));
         }
