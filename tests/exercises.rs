@@ -45,12 +45,13 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 23] = [
+const WRONG_ANSWERS: [(&str, &str, &str); 24] = [
     ("ex04a", "04a", "update"),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
     ("wrong04a_sleep_instead_of_lock", "04a", "update"),
     ("wrong04a_fetch_add", "04a", "never locked the Mutex"),
+    ("wrong04a_std_mutex", "04a", "replay stuck: b has"),
     ("ex04b", "04b", "update"),
     ("wrong04b_canned_text", "04b", "the toolkit saw nothing"),
     ("wrong04b_load_store_on_one_line", "04b", "update"),
@@ -184,6 +185,15 @@ fn every_exercise_has_files_a_statement_and_three_hints() {
         assert!(
             !exercise.timeout.is_zero() && exercise.timeout.as_secs() <= 30,
             "{id}: a check's time limit is between 1 and 30 s"
+        );
+        // A stuck program must be reported by the toolkit (who holds, who waits), which takes
+        // up to a stall timer plus the program's start: never by the check's bare time limit.
+        let stall = workbook::scheduler::STALL_TIMEOUT.max(workbook::replay::STALL_TIMEOUT);
+        assert!(
+            exercise.timeout >= stall + std::time::Duration::from_secs(3),
+            "{id}: a check's time limit ({:?}) must be longer than every stall timer of the \
+             toolkit ({stall:?}) plus a margin",
+            exercise.timeout
         );
     }
 
