@@ -45,7 +45,7 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 24] = [
+const WRONG_ANSWERS: [(&str, &str, &str); 25] = [
     ("ex04a", "04a", "update"),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
@@ -82,6 +82,11 @@ const WRONG_ANSWERS: [(&str, &str, &str); 24] = [
         "B->B waits to lock B, held by B->B",
     ),
     ("wrong05b_one_thread", "05b", "only main ran"),
+    (
+        "wrong05b_one_lock_at_a_time",
+        "05b",
+        "held accounts A and B together 0 times",
+    ),
 ];
 
 /// Builds the exercise programs under test once, in one cargo run, for all tests of this file.
