@@ -45,12 +45,17 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 25] = [
+const WRONG_ANSWERS: [(&str, &str, &str); 26] = [
     ("ex04a", "04a", "update"),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
     ("wrong04a_sleep_instead_of_lock", "04a", "update"),
     ("wrong04a_fetch_add", "04a", "never locked the Mutex"),
+    (
+        "wrong04a_lock_guards_nothing",
+        "04a",
+        "the Mutex named \"counter\" ended at 0",
+    ),
     ("wrong04a_std_mutex", "04a", "replay stuck: b has"),
     ("ex04b", "04b", "update"),
     ("wrong04b_canned_text", "04b", "the toolkit saw nothing"),

@@ -157,7 +157,25 @@ fn check_counter(
 /// 04a: exact counts, and every thread takes the lock of the Mutex named "counter" for its
 /// increments, and touches the counter no other way.
 fn check_mutex_counter(program: &Program) -> Result<(), Failure> {
-    check_counter(program, |record, thread, _| {
+    check_counter(program, |record, thread, increments| {
+        // The final value of the named object: the count must live inside the Mutex.
+        let threads = record.threads().len() as u64 - 1;
+        let last = record.actions().into_iter().rev().find_map(|row| {
+            row.action
+                .strip_prefix("unlock counter (")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(str::to_string)
+        });
+        if let Some(value) = last {
+            if value != (threads * increments).to_string() {
+                return Err(format!(
+                    "the Mutex named \"counter\" ended at {value}, but {} increments were \
+                     asked for: the count must live inside the Mutex, changed only through \
+                     its guard",
+                    threads * increments
+                ));
+            }
+        }
         let touches = on_object(record, thread, "counter");
         let locks = touches
             .iter()
