@@ -45,7 +45,7 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 26] = [
+const WRONG_ANSWERS: [(&str, &str, &str); 27] = [
     ("ex04a", "04a", "update"),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
@@ -74,6 +74,11 @@ const WRONG_ANSWERS: [(&str, &str, &str); 26] = [
     ("wrong05a_canned_text", "05a", "the toolkit saw nothing"),
     ("wrong05a_one_fork", "05a", "without holding fork"),
     ("wrong05a_one_thread", "05a", "only main ran"),
+    (
+        "wrong05a_staggered_by_sleeps",
+        "05a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
     ("ex05b", "05b", "the transfers never ended: DEADLOCK"),
     ("wrong05b_canned_text", "05b", "the toolkit saw nothing"),
     (

@@ -141,10 +141,15 @@ impl Program {
     /// Runs the program with `args` and returns the record of its one `workbook::run`. Fails
     /// when it does not exit with 0, or ran no part through `workbook::run`.
     pub fn observe(&self, args: &[&str]) -> Result<Record, Failure> {
+        self.observe_with(args, &[])
+    }
+
+    /// [`Program::observe`] with the environment variables `env` set too.
+    pub fn observe_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Record, Failure> {
         let scratch = tempfile::tempdir()
             .map_err(|error| Failure::new(format!("no scratch directory: {error}")))?;
         let path = scratch.path().join("record.jsonl");
-        self.run_ok_recorded(args, &path, scratch.path())?;
+        self.run_ok_recorded(args, env, &path, scratch.path())?;
         let mut records = crate::record::read(&path);
         let Some(record) = records.pop() else {
             return Err(Failure::new(format!(
@@ -175,10 +180,55 @@ pub fn every_schedule(
     invariant: &str,
     judge: impl Fn(&str) -> Result<(), String>,
 ) -> Result<(), Failure> {
+    explore(program, args, bounds, &[], invariant, judge)
+}
+
+/// [`every_schedule`] again, with every sleep allowed to last any time
+/// ([`crate::thread::ANY_DELAY_VAR`]): as on a machine that may delay any thread by any amount.
+/// A program that keeps its threads apart by sleeping for different lengths, instead of by
+/// synchronising them, passes [`every_schedule`] (virtual time is exact) and fails this.
+pub fn every_schedule_with_any_delay(
+    program: &Program,
+    args: &[&str],
+    bounds: &[&str],
+    invariant: &str,
+    judge: impl Fn(&str) -> Result<(), String>,
+) -> Result<(), Failure> {
+    let env = [(crate::thread::ANY_DELAY_VAR, "1")];
+    explore(program, args, bounds, &env, invariant, |outcome| {
+        judge(outcome).map_err(|reason| {
+            format!(
+                "{reason}, once a sleep may last longer than asked (a busy machine can delay \
+                 any thread at any moment): your threads are kept apart by sleeps, not by \
+                 synchronisation"
+            )
+        })
+    })
+}
+
+fn explore(
+    program: &Program,
+    args: &[&str],
+    bounds: &[&str],
+    env: &[(&str, &str)],
+    invariant: &str,
+    judge: impl Fn(&str) -> Result<(), String>,
+) -> Result<(), Failure> {
     let mut explore_args = args.to_vec();
     explore_args.push("--explore");
     explore_args.extend(bounds);
-    let census = program.observe(&explore_args)?;
+    let census = program
+        .observe_with(&explore_args, env)
+        .map_err(|failure| {
+            if failure.0.contains("unknown flag --explore") {
+                Failure::new(
+                    "your program does not take --explore: call `cli.explorable()` before \
+                 `cli.parse()`, so that the check can run it under every schedule",
+                )
+            } else {
+                failure
+            }
+        })?;
     if census.mode() != "explore" {
         return Err(Failure::new(format!(
             "(run with {}) your program did not explore: call `cli.explorable()` before \
@@ -206,7 +256,7 @@ pub fn every_schedule(
             outcome.shortest.clone()
         };
         replay_args.extend(["--schedule", &schedule]);
-        let replay = program.observe(&replay_args)?;
+        let replay = program.observe_with(&replay_args, env)?;
         let steps = replay.table().lines().count();
         if best.as_ref().is_none_or(|(fewest, ..)| steps < *fewest) {
             best = Some((steps, replay, outcome, reason));
@@ -218,6 +268,20 @@ pub fn every_schedule(
     } else {
         outcome.shortest.as_str()
     };
+    let explored = format!(
+        "{}{}",
+        env.iter()
+            .map(|(name, value)| format!("{name}={value} (sleeps of any length) and "))
+            .collect::<String>(),
+        explore_args.join(" ")
+    );
+    let replay_command = format!(
+        "{}{}",
+        env.iter()
+            .map(|(name, value)| format!("{name}={value} "))
+            .collect::<String>(),
+        program.command(&[args, &["--schedule", schedule]].concat())
+    );
     Err(Failure::new(format!(
         "{reason}\n\
          The explorer ran your program with {explored}: {summary}; {failed} of {total} \
@@ -225,12 +289,11 @@ pub fn every_schedule(
          Your program's own interleaving, the shortest failing one found:\n\n{table}\n{ending}\n\n\
          Invariant broken: {invariant}\n\
          Replay it: {command}\n",
-        explored = explore_args.join(" "),
         summary = census.summary(),
         total = census.schedules(),
         table = indent(&replay.table()),
         ending = indent(&replay.ending_text()),
-        command = program.command(&[args, &["--schedule", schedule]].concat()),
+        command = replay_command,
     )))
 }
 

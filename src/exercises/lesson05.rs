@@ -3,7 +3,8 @@
 //!
 //! Each check judges what the toolkit saw the student's own program do (see [`super::judge`]):
 //! the explorer over every schedule with at most two preemptions at a small size (a deadlock
-//! is an outcome of its own, with who holds and who waits), seeded replays at the full size
+//! is an outcome of its own, with who holds and who waits), once on the virtual clock and once
+//! with sleeps that may last any time (threads kept apart only by sleeping meet there), seeded replays at the full size
 //! (who locked which named lock, and what each thread did while holding it), and live runs,
 //! several at once, where the toolkit's watchdog reports a deadlock instead of hanging.
 
@@ -153,6 +154,13 @@ fn check_philosophers(program: &Program) -> Result<(), Failure> {
         invariant,
         |outcome| everyone_ate(outcome, 3, 1),
     )?;
+    judge::every_schedule_with_any_delay(
+        program,
+        &["--philosophers", "3", "--meals", "1"],
+        &["--preemptions", "2"],
+        invariant,
+        |outcome| everyone_ate(outcome, 3, 1),
+    )?;
     judge::seeded_replays(program, &["--meals", "2"], SEEDS, invariant, |record| {
         judge::finished(record)?;
         judge::thread_count(record, 5)?;
@@ -223,6 +231,13 @@ fn check_any_direction(program: &Program) -> Result<(), Failure> {
     let invariant = "every transfer is made: no schedule deadlocks, and the balances end at \
                      A 100 + 20 x rounds, B and C 100 - 10 x rounds";
     judge::every_schedule(
+        program,
+        &["--rounds", "1"],
+        &["--preemptions", "2"],
+        invariant,
+        |outcome| balances_right(outcome, 1),
+    )?;
+    judge::every_schedule_with_any_delay(
         program,
         &["--rounds", "1"],
         &["--preemptions", "2"],

@@ -164,17 +164,20 @@ impl Program {
         format!("{} {}", self.command, args.join(" "))
     }
 
-    /// Runs the program with `args` in the scratch directory `dir`, recording what the toolkit
-    /// saw into `record` (see [`crate::record`]); fails unless it exits with 0.
+    /// Runs the program with `args` and the environment variables `env` in the scratch
+    /// directory `dir`, recording what the toolkit saw into `record` (see [`crate::record`]);
+    /// fails unless it exits with 0.
     pub fn run_ok_recorded(
         &self,
         args: &[&str],
+        env: &[(&str, &str)],
         record: &Path,
         dir: &Path,
     ) -> Result<Finished, Failure> {
         let mut command = std::process::Command::new(&self.path);
         command
             .args(args)
+            .envs(env.iter().copied())
             .env(crate::record::RECORD_VAR, record)
             .current_dir(dir);
         let finished =
