@@ -351,6 +351,47 @@ fn every_wrong_answer_fails_with_the_reason_a_student_should_read() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
+/// What `WORKBOOK_RECORD` records of a run (documented in `src/record.rs` and the exercises
+/// chapter), read back the way the checks read it.
+#[test]
+fn the_record_holds_what_the_toolkit_saw() {
+    let program = Program::new(
+        built().executable("sol04a"),
+        std::time::Duration::from_secs(20),
+    );
+    let replay = program
+        .observe(&["--threads", "2", "--increments", "2", "--seed", "1"])
+        .unwrap();
+    assert_eq!(replay.mode(), "replay");
+    assert_eq!(replay.threads(), ["main", "a", "b"]);
+    assert_eq!(replay.ending(), "finished");
+    assert_eq!(replay.outcome(), "4");
+    let locks = replay
+        .actions_of("b")
+        .iter()
+        .filter(|action| *action == "lock counter")
+        .count();
+    assert_eq!(locks, 2, "{:?}", replay.actions());
+    assert!(replay.table().contains("| 1 a"), "{}", replay.table());
+    let census = program
+        .observe(&["--threads", "2", "--increments", "2", "--explore"])
+        .unwrap();
+    assert_eq!(census.mode(), "explore");
+    let outcomes = census.outcomes();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].outcome, "4");
+    assert_eq!(outcomes[0].schedules, census.schedules());
+    assert!(
+        census.summary().contains("complete"),
+        "{}",
+        census.summary()
+    );
+    let live = program
+        .observe(&["--threads", "2", "--increments", "100"])
+        .unwrap();
+    assert_eq!((live.mode(), live.outcome()), ("live".into(), "200".into()));
+}
+
 #[test]
 fn every_chapter_lists_its_exercises_with_the_check_command() {
     for exercise in exercises::all() {
