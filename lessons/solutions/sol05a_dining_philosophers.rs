@@ -4,8 +4,9 @@
 //! with one fork between each pair of neighbours: fork i lies between philosopher i and the
 //! next one, and the last fork closes the ring. To eat, a philosopher needs both forks next to
 //! them. As written, each picks up the left fork and then the right one, and when all of them
-//! hold their left fork at once nobody can ever eat: a deadlock (`--explore` finds it). Change
-//! the order in which forks are picked up so that no schedule can deadlock. Keep the forks
+//! hold their left fork at once nobody can ever eat: a deadlock (`--philosophers 3 --explore`
+//! finds it). Change the order in which forks are picked up so that no schedule can deadlock,
+//! whatever the timing: sleeping does not count as a fix. Keep the forks
 //! (`Mutex`es named "fork N"), the threads (one per philosopher) and the line `say!("eat meal
 //! {meal}")`, said while holding both forks.
 //!
