@@ -715,6 +715,16 @@ mod tests {
             flags.command_with_schedule("lesson99", "0110"),
             "cargo run --bin lesson99 -- --up-to=6 --schedule 0110"
         );
+        // A census's "reproduce with" is a replay: the explorer's flags are left out.
+        let (mut explorable, _, _) = super::tests::cli();
+        explorable.explorable();
+        let flags = explorable
+            .try_parse_from(["--explore", "--preemptions", "2", "--up-to", "6"])
+            .unwrap();
+        assert_eq!(
+            flags.command_with_schedule("lesson99", "0110"),
+            "cargo run --bin lesson99 -- --up-to 6 --schedule 0110"
+        );
     }
 
     #[test]

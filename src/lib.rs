@@ -27,6 +27,7 @@ pub mod live;
 #[doc(hidden)]
 pub mod objects;
 pub mod process;
+pub mod record;
 pub mod replay;
 pub mod run;
 pub mod scheduler;

@@ -28,6 +28,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::cli::Flags;
 use crate::live;
+use crate::record;
 use crate::replay::Mode;
 use crate::scheduler::{self, Chooser, Ending, Row, Scheduler, Stopped};
 use crate::trace;
@@ -132,6 +133,9 @@ pub struct Census {
     pub capped: bool,
     /// The program did not repeat itself under the same choices: the message.
     pub nondeterministic: Option<String>,
+    /// For each outcome (same order as `outcomes`), the schedule of the fewest turns found
+    /// that leads to it: the shortest interleaving to show a student.
+    pub shortest: Vec<String>,
 }
 
 impl Census {
@@ -304,7 +308,10 @@ pub fn explore<R: Debug>(preemptions: usize, max_schedules: usize, body: impl Fn
         pruned: false,
         capped: false,
         nondeterministic: None,
+        shortest: Vec::new(),
     };
+    // The turns of each outcome's shortest schedule, beside `census.shortest`.
+    let mut fewest: Vec<usize> = Vec::new();
     let mut prefix: Vec<usize> = Vec::new();
     loop {
         let scheduler = Scheduler::start(Chooser::explore(prefix.clone()), false);
@@ -322,13 +329,28 @@ pub fn explore<R: Debug>(preemptions: usize, max_schedules: usize, body: impl Fn
             return census;
         }
         let outcome = outcome_text(value.as_ref(), &ended.ending);
+        let turns = ended
+            .rows
+            .iter()
+            .filter(|row| !row.ready.is_empty())
+            .count();
         match census
             .outcomes
-            .iter_mut()
-            .find(|(seen, _, _)| *seen == outcome)
+            .iter()
+            .position(|(seen, _, _)| *seen == outcome)
         {
-            Some((_, count, _)) => *count += 1,
-            None => census.outcomes.push((outcome, 1, ended.taken.clone())),
+            Some(index) => {
+                census.outcomes[index].1 += 1;
+                if turns < fewest[index] {
+                    fewest[index] = turns;
+                    census.shortest[index] = ended.taken.clone();
+                }
+            }
+            None => {
+                census.outcomes.push((outcome, 1, ended.taken.clone()));
+                census.shortest.push(ended.taken.clone());
+                fewest.push(turns);
+            }
         }
         // Backtrack: the deepest choice with an option left that stays within the bound.
         let mut next: Option<(usize, usize)> = None;
@@ -370,6 +392,7 @@ pub fn run<R: Debug>(flags: &Flags, body: impl Fn() -> R) -> Ran<R> {
         } => {
             let census = explore(*preemptions, *max_schedules, &body);
             print!("{}", census.report(Some(flags)));
+            record::explore(&census);
             Ran {
                 value: None,
                 ending: Ending::Finished,
@@ -387,6 +410,11 @@ pub fn run<R: Debug>(flags: &Flags, body: impl Fn() -> R) -> Ran<R> {
                 None => Chooser::seeded(seed.unwrap_or(0)),
             };
             let (value, replayed) = replay_with(chooser, *predict, &body);
+            record::replay(
+                value.as_ref().map(describe),
+                outcome_text(value.as_ref(), &replayed.ending),
+                &replayed,
+            );
             print_replay(flags, &replayed);
             Ran {
                 value,
@@ -398,7 +426,7 @@ pub fn run<R: Debug>(flags: &Flags, body: impl Fn() -> R) -> Ran<R> {
     }
 }
 
-fn run_live<R>(body: &dyn Fn() -> R) -> Ran<R> {
+fn run_live<R: Debug>(body: &dyn Fn() -> R) -> Ran<R> {
     live::begin_run();
     let result = panic::catch_unwind(AssertUnwindSafe(body));
     let report = live::end_run();
@@ -415,6 +443,11 @@ fn run_live<R>(body: &dyn Fn() -> R) -> Ran<R> {
         }
         None => Ending::Finished,
     };
+    record::live(
+        value.as_ref().map(describe),
+        outcome_text(value.as_ref(), &ending),
+        &ending,
+    );
     Ran {
         value,
         ending,

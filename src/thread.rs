@@ -406,10 +406,29 @@ impl<T> ScopedJoinHandle<'_, T> {
     }
 }
 
+/// When this environment variable is set (to anything but empty), a replay lets every sleep
+/// last any time: a sleep is a turn that orders nothing, as on a machine that may delay any
+/// thread at any moment. The explorer then finds the schedules in which threads kept apart only
+/// by sleeps of different lengths meet after all. The exercise checks use it; lessons do not.
+pub const ANY_DELAY_VAR: &str = "WORKBOOK_ANY_DELAY";
+
+fn any_delay() -> bool {
+    static ANY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANY.get_or_init(|| std::env::var_os(ANY_DELAY_VAR).is_some_and(|value| !value.is_empty()))
+}
+
 /// Sleeps for `duration`: real time live; in a replay, until the virtual clock has moved on by
-/// `duration` (it jumps ahead when nobody else can run).
+/// `duration` (it jumps ahead when nobody else can run), or, with [`ANY_DELAY_VAR`] set, for
+/// any time at all.
 pub fn sleep(duration: Duration) {
     if let Some((scheduler, me)) = replay() {
+        let what = format!("sleep {}", crate::scheduler::format_time(duration));
+        if any_delay() {
+            if scheduler.turn(me, Pending::now(what.clone())) != Granted::Free {
+                scheduler.record(me, format!("{what} (any delay)"), None);
+            }
+            return;
+        }
         let until = scheduler.clock() + duration;
         let mut pending = Pending::until(
             Until::Clock(until),

@@ -38,8 +38,66 @@ fn programs() -> Vec<String> {
             bins.push(exercise.starter_bin());
         }
     }
+    bins.extend(WRONG_ANSWERS.iter().map(|(bin, ..)| bin.to_string()));
     bins
 }
+
+/// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
+/// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
+/// Each must fail its exercise's check with the reason a student should read.
+const WRONG_ANSWERS: [(&str, &str, &str); 27] = [
+    ("ex04a", "04a", "update"),
+    ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
+    ("wrong04a_one_thread", "04a", "only main ran"),
+    ("wrong04a_sleep_instead_of_lock", "04a", "update"),
+    ("wrong04a_fetch_add", "04a", "never locked the Mutex"),
+    (
+        "wrong04a_lock_guards_nothing",
+        "04a",
+        "the Mutex named \"counter\" ended at 0",
+    ),
+    ("wrong04a_std_mutex", "04a", "replay stuck: b has"),
+    ("ex04b", "04b", "update"),
+    ("wrong04b_canned_text", "04b", "the toolkit saw nothing"),
+    ("wrong04b_load_store_on_one_line", "04b", "update"),
+    ("wrong04b_mutex", "04b", "one indivisible `fetch_add"),
+    ("wrong04b_one_thread", "04b", "only main ran"),
+    ("ex04c", "04c", "balance -20 after 2 withdrawals"),
+    ("wrong04c_canned_text", "04c", "the toolkit saw nothing"),
+    (
+        "wrong04c_two_locks_staggered",
+        "04c",
+        "under one lock taken once",
+    ),
+    ("wrong04c_one_thread", "04c", "only main ran"),
+    ("ex05a", "05a", "dinner never ended: DEADLOCK"),
+    ("wrong05a_canned_text", "05a", "the toolkit saw nothing"),
+    ("wrong05a_one_fork", "05a", "without holding fork"),
+    ("wrong05a_one_thread", "05a", "only main ran"),
+    (
+        "wrong05a_staggered_by_sleeps",
+        "05a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
+    ("ex05b", "05b", "the transfers never ended: DEADLOCK"),
+    ("wrong05b_canned_text", "05b", "the toolkit saw nothing"),
+    (
+        "wrong05b_self_fixed_order_not",
+        "05b",
+        "the transfers never ended: DEADLOCK",
+    ),
+    (
+        "wrong05b_order_fixed_self_not",
+        "05b",
+        "B->B waits to lock B, held by B->B",
+    ),
+    ("wrong05b_one_thread", "05b", "only main ran"),
+    (
+        "wrong05b_one_lock_at_a_time",
+        "05b",
+        "held accounts A and B together 0 times",
+    ),
+];
 
 /// Builds the exercise programs under test once, in one cargo run, for all tests of this file.
 fn built() -> &'static Exercises {
@@ -143,6 +201,15 @@ fn every_exercise_has_files_a_statement_and_three_hints() {
             !exercise.timeout.is_zero() && exercise.timeout.as_secs() <= 30,
             "{id}: a check's time limit is between 1 and 30 s"
         );
+        // A stuck program must be reported by the toolkit (who holds, who waits), which takes
+        // up to a stall timer plus the program's start: never by the check's bare time limit.
+        let stall = workbook::scheduler::STALL_TIMEOUT.max(workbook::replay::STALL_TIMEOUT);
+        assert!(
+            exercise.timeout >= stall + std::time::Duration::from_secs(3),
+            "{id}: a check's time limit ({:?}) must be longer than every stall timer of the \
+             toolkit ({stall:?}) plus a margin",
+            exercise.timeout
+        );
     }
 
     // Files without a catalogue entry.
@@ -235,6 +302,94 @@ fn every_solution_passes_and_every_starter_fails() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_wrong_answer_fails_with_the_reason_a_student_should_read() {
+    let package = built();
+    let edited = exercises::edited_starters(&root());
+    let listed: BTreeSet<String> = WRONG_ANSWERS
+        .iter()
+        .filter(|(bin, ..)| bin.starts_with("wrong"))
+        .map(|(bin, ..)| format!("{bin}.rs"))
+        .collect();
+    assert_eq!(
+        files_in("wrong"),
+        listed,
+        "every file in lessons/wrong is in WRONG_ANSWERS"
+    );
+    let verdicts: Vec<(&str, Result<(), exercises::Failure>, &str)> = thread::scope(|scope| {
+        let running: Vec<_> = WRONG_ANSWERS
+            .iter()
+            .filter(|(bin, id, _)| {
+                let exercise = exercises::find(id).expect("a known exercise");
+                !(bin.starts_with("ex") && edited.iter().any(|name| name == exercise.starter))
+            })
+            .map(|&(bin, id, reason)| {
+                scope.spawn(move || {
+                    let exercise = exercises::find(id).expect("a known exercise");
+                    let program = Program::new(package.executable(bin), exercise.timeout);
+                    (bin, (exercise.check)(&program), reason)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|handle| handle.join().expect("a check panicked"))
+            .collect()
+    });
+    let mut wrong = Vec::new();
+    for (bin, verdict, reason) in verdicts {
+        match verdict {
+            Ok(()) => wrong.push(format!("{bin} passes its check")),
+            Err(failure) if !failure.0.contains(reason) => {
+                wrong.push(format!("{bin} fails, but not with `{reason}`:\n{failure}"))
+            }
+            Err(failure) => println!("{bin}: {}", failure.0.lines().next().unwrap_or("")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// What `WORKBOOK_RECORD` records of a run (documented in `src/record.rs` and the exercises
+/// chapter), read back the way the checks read it.
+#[test]
+fn the_record_holds_what_the_toolkit_saw() {
+    let program = Program::new(
+        built().executable("sol04a"),
+        std::time::Duration::from_secs(20),
+    );
+    let replay = program
+        .observe(&["--threads", "2", "--increments", "2", "--seed", "1"])
+        .unwrap();
+    assert_eq!(replay.mode(), "replay");
+    assert_eq!(replay.threads(), ["main", "a", "b"]);
+    assert_eq!(replay.ending(), "finished");
+    assert_eq!(replay.outcome(), "4");
+    let locks = replay
+        .actions_of("b")
+        .iter()
+        .filter(|action| *action == "lock counter")
+        .count();
+    assert_eq!(locks, 2, "{:?}", replay.actions());
+    assert!(replay.table().contains("| 1 a"), "{}", replay.table());
+    let census = program
+        .observe(&["--threads", "2", "--increments", "2", "--explore"])
+        .unwrap();
+    assert_eq!(census.mode(), "explore");
+    let outcomes = census.outcomes();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].outcome, "4");
+    assert_eq!(outcomes[0].schedules, census.schedules());
+    assert!(
+        census.summary().contains("complete"),
+        "{}",
+        census.summary()
+    );
+    let live = program
+        .observe(&["--threads", "2", "--increments", "100"])
+        .unwrap();
+    assert_eq!((live.mode(), live.outcome()), ("live".into(), "200".into()));
 }
 
 #[test]

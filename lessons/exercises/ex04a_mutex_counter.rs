@@ -1,56 +1,63 @@
-//! Exercise 04a, fix the lost updates with a Mutex. Each thread adds 1 to a shared counter M
-//! times (`--threads`, `--increments`), but it does so in two steps, a `load` and then a `store`
-//! of what it loaded plus one, and another thread can store in between: in some replays the
-//! final count is less than threads x increments. Make the count exact in every replay and every
-//! live run by keeping the counter in a `parking_lot::Mutex` and doing the read, the addition and
-//! the write while holding the lock. Take the lock with `me.lock("lock", &counter)` so the replay
-//! knows a thread that wants it must wait. (Exercise 04b does the same with an atomic.)
+//! Exercise 04a, fix the lost updates with a Mutex.
+//!
+//! Task: `--threads` threads (2 unless told otherwise) each add 1 to a shared counter
+//! `--increments` times (3). As written, each increment is a `load` and then a `store` of what
+//! was loaded plus one, and another thread can store in between: that update is lost. Keep the
+//! counter in a `Mutex<u64>` named "counter" (`Mutex::new(0).named("counter")`) and do each
+//! read, addition and write while holding its lock. Keep the threads: each adds its own share.
+//! (Exercise 04b fixes the same race with one atomic operation instead.)
+//!
+//! Invariant: in every schedule and every live run, the final count is threads x increments.
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04a -- --explore   (every schedule)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04a -- --seed 3    (one replay)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04a                (live)
+//! Check it: cargo run --bin workbook -- check 04a
 #![forbid(unsafe_code)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
-
-use workbook::{Cli, Run};
+use workbook::Cli;
+use workbook::sync::{AtomicU64, Ordering};
+use workbook::thread;
 
 const PROGRAM: &str = "ex04a --manifest-path lessons/Cargo.toml";
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 
 fn main() {
     let mut cli = Cli::new(PROGRAM, "exercise 04a: fix the lost updates with a Mutex");
+    cli.explorable();
     let threads = cli.number("--threads", "N", "threads adding to the counter", 2, 1..=4);
     let increments = cli.number(
         "--increments",
         "M",
-        "how many times each thread adds 1",
+        "how many times each adds 1",
         3,
-        1..=1000,
+        1..=100_000,
     );
     let flags = cli.parse();
-    let (threads, increments) = (flags[threads] as usize, flags[increments]);
-    let names = &NAMES[..threads];
+    let (threads, increments) = (flags[threads], flags[increments]);
+    let ran = workbook::run(&flags, || count(threads, increments));
+    if let Some(count) = ran.value {
+        println!("final count {count} of {}", threads * increments);
+    }
+}
 
-    let counter = AtomicU64::new(0);
-    let run = Run::new(PROGRAM, &flags, names);
-    run.print_live_header();
+/// Starts `threads` threads that each add 1 to the counter `increments` times; returns the count.
+fn count(threads: u64, increments: u64) -> u64 {
+    let counter = AtomicU64::new(0).named("counter");
     thread::scope(|scope| {
-        for &name in names {
-            let (run, counter) = (&run, &counter);
-            scope.spawn(move || {
-                run.actor(name, |me| {
+        for name in &NAMES[..threads as usize] {
+            thread::Builder::new()
+                .name(name.to_string())
+                .spawn_scoped(scope, || {
                     for _ in 0..increments {
                         // TODO: another thread can store between this load and this store.
-                        let seen = me.step("load", || counter.load(Ordering::Relaxed));
-                        me.step("store", || {
-                            counter.store(seen + 1, Ordering::Relaxed);
-                            seen + 1
-                        });
+                        let seen = counter.load(Ordering::Relaxed);
+                        counter.store(seen + 1, Ordering::Relaxed);
                     }
                 })
-            });
+                .expect("the thread starts");
         }
     });
-    run.finish();
-    let count = counter.load(Ordering::Relaxed);
-    let expected = threads as u64 * increments;
-    println!("final count {} of {expected}", flags.mode.reveal(count));
+    counter.load(Ordering::Relaxed)
 }

@@ -1,18 +1,25 @@
-//! Exercise 04c, check the balance, then withdraw. A bank account holds 100 and every customer
-//! thread (`--customers`, 3 unless told otherwise) wants to withdraw 60. Each customer first
-//! checks that the balance is at least 60, then withdraws. Every access takes the account's
-//! lock, so there is no data race; but the lock is released between the check and the
-//! withdrawal, and in some replays two customers both see 100, both withdraw, and the balance
-//! ends at -20. Fix it so that in every replay and every live run the balance never goes below
-//! zero and exactly one customer gets the money (the others are refused). Keep the `check`
-//! and `withdraw` steps; hold the lock from before the check until after the withdrawal.
+//! Exercise 04c, check the balance, then withdraw.
+//!
+//! Task: a bank account, a `Mutex<i64>` named "account", holds 100, and `--customers` customer
+//! threads (3 unless told otherwise) each want to withdraw 60. A customer checks that the
+//! balance is at least 60, then withdraws. Every access takes the lock, so there is no data
+//! race; but the lock is let go between the check and the withdrawal, so two customers can both
+//! see 100 and both withdraw. Make the check and the withdrawal one critical section: take the
+//! account's lock once per customer, before the check, and hold it until after the withdrawal.
+//!
+//! Invariant: in every schedule and every live run the balance never goes below zero, exactly
+//! one customer gets the money, and the program returns (final balance, withdrawals) = (40, 1).
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04c -- --explore   (every schedule)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04c -- --seed 3    (one replay)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04c                (live)
+//! Check it: cargo run --bin workbook -- check 04c
 #![forbid(unsafe_code)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
-
-use parking_lot::Mutex;
-use workbook::{Cli, Run};
+use workbook::Cli;
+use workbook::sync::{AtomicU64, Mutex, Ordering};
+use workbook::thread;
 
 const PROGRAM: &str = "ex04c --manifest-path lessons/Cargo.toml";
 const NAMES: [&str; 9] = [
@@ -25,42 +32,34 @@ const AMOUNT: i64 = 60;
 
 fn main() {
     let mut cli = Cli::new(PROGRAM, "exercise 04c: check the balance, then withdraw");
+    cli.explorable();
     let customers = cli.number("--customers", "N", "customers withdrawing", 3, 2..=9);
     let flags = cli.parse();
-    let names = &NAMES[..flags[customers] as usize];
+    let customers = flags[customers] as usize;
+    let ran = workbook::run(&flags, || bank(customers));
+    if let Some((balance, withdrawals)) = ran.value {
+        println!("final balance {balance}, withdrawals {withdrawals}");
+    }
+}
 
-    let balance = Mutex::new(START);
-    let withdrawals = AtomicU64::new(0);
-    let run = Run::new(PROGRAM, &flags, names);
-    run.print_live_header();
+/// Every customer tries to withdraw `AMOUNT` once; returns (final balance, withdrawals made).
+fn bank(customers: usize) -> (i64, u64) {
+    let account = Mutex::new(START).named("account");
+    let withdrawals = AtomicU64::new(0).named("withdrawals");
     thread::scope(|scope| {
-        for &name in names {
-            let (run, balance, withdrawals) = (&run, &balance, &withdrawals);
-            scope.spawn(move || {
-                run.actor(name, |me| {
-                    // Each step locks the account, and lets go of it at the end of the step.
-                    let seen = me.step("check", || *balance.lock());
-                    // TODO: another customer can withdraw between the check and the withdrawal.
+        for name in &NAMES[..customers] {
+            thread::Builder::new()
+                .name(name.to_string())
+                .spawn_scoped(scope, || {
+                    // TODO: the lock is let go after the check and taken again to withdraw.
+                    let seen = *account.lock();
                     if seen >= AMOUNT {
-                        me.step("withdraw", || {
-                            let mut account = balance.lock();
-                            *account -= AMOUNT;
-                            withdrawals.fetch_add(1, Ordering::Relaxed);
-                            *account
-                        });
-                    } else {
-                        me.action("refused", || ());
+                        *account.lock() -= AMOUNT;
+                        withdrawals.fetch_add(1, Ordering::Relaxed);
                     }
                 })
-            });
+                .expect("the thread starts");
         }
     });
-    run.finish();
-    let balance = *balance.lock();
-    let withdrawals = withdrawals.load(Ordering::Relaxed);
-    println!(
-        "final balance {}, withdrawals {}",
-        flags.mode.reveal(balance),
-        flags.mode.reveal(withdrawals)
-    );
+    (account.into_inner(), withdrawals.load(Ordering::Relaxed))
 }

@@ -1,16 +1,23 @@
-//! Exercise 04b, fix the lost updates with one atomic operation. Each thread adds 1 to a shared
-//! `AtomicU64` M times (`--threads`, `--increments`), but it does so in two steps, a `load` and
-//! then a `store` of what it loaded plus one, and another thread can store in between: in some
-//! replays the final count is less than threads x increments. Make the count exact in every
-//! replay and every live run without a lock: replace the two steps by a single step that reads,
-//! adds and writes as one indivisible operation, so that each increment is exactly one step of
-//! the trace.
+//! Exercise 04b, fix the lost updates with one atomic operation.
+//!
+//! Task: `--threads` threads (2 unless told otherwise) each add 1 to a shared `AtomicU64` named
+//! "counter" `--increments` times (3). As written, each increment is a `load` and then a `store`
+//! of what was loaded plus one, and another thread can store in between: that update is lost.
+//! Make each increment one indivisible read-add-write on the atomic, without a lock, so that it
+//! is one operation (one step of the trace) instead of two. Keep the threads and the counter.
+//!
+//! Invariant: in every schedule and every live run, the final count is threads x increments.
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04b -- --explore   (every schedule)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04b -- --seed 3    (one replay)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex04b                (live)
+//! Check it: cargo run --bin workbook -- check 04b
 #![forbid(unsafe_code)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
-
-use workbook::{Cli, Run};
+use workbook::Cli;
+use workbook::sync::{AtomicU64, Ordering};
+use workbook::thread;
 
 const PROGRAM: &str = "sol04b --manifest-path lessons/Cargo.toml";
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
@@ -20,36 +27,39 @@ fn main() {
         PROGRAM,
         "exercise 04b: fix the lost updates with one atomic operation",
     );
+    cli.explorable();
     let threads = cli.number("--threads", "N", "threads adding to the counter", 2, 1..=4);
     let increments = cli.number(
         "--increments",
         "M",
-        "how many times each thread adds 1",
+        "how many times each adds 1",
         3,
-        1..=1000,
+        1..=100_000,
     );
     let flags = cli.parse();
-    let (threads, increments) = (flags[threads] as usize, flags[increments]);
-    let names = &NAMES[..threads];
+    let (threads, increments) = (flags[threads], flags[increments]);
+    let ran = workbook::run(&flags, || count(threads, increments));
+    if let Some(count) = ran.value {
+        println!("final count {count} of {}", threads * increments);
+    }
+}
 
-    let counter = AtomicU64::new(0);
-    let run = Run::new(PROGRAM, &flags, names);
-    run.print_live_header();
+/// Starts `threads` threads that each add 1 to the counter `increments` times; returns the count.
+fn count(threads: u64, increments: u64) -> u64 {
+    let counter = AtomicU64::new(0).named("counter");
     thread::scope(|scope| {
-        for &name in names {
-            let (run, counter) = (&run, &counter);
-            scope.spawn(move || {
-                run.actor(name, |me| {
+        for name in &NAMES[..threads as usize] {
+            thread::Builder::new()
+                .name(name.to_string())
+                .spawn_scoped(scope, || {
                     for _ in 0..increments {
                         // Read, add and write as one indivisible operation: nothing to cut into.
-                        me.step("fetch_add", || counter.fetch_add(1, Ordering::Relaxed) + 1);
+                        // `Relaxed` is enough: the counter orders no other memory.
+                        counter.fetch_add(1, Ordering::Relaxed);
                     }
                 })
-            });
+                .expect("the thread starts");
         }
     });
-    run.finish();
-    let count = counter.load(Ordering::Relaxed);
-    let expected = threads as u64 * increments;
-    println!("final count {} of {expected}", flags.mode.reveal(count));
+    counter.load(Ordering::Relaxed)
 }

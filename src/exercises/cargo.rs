@@ -96,27 +96,40 @@ impl Exercises {
         );
         let manifest = fs::read_to_string(self.manifest()).map_err(not_run)?;
         let root = fs::canonicalize(&self.root).map_err(not_run)?;
+        // Graded exactly as the starter is: the same dependencies, the same oldest Rust
+        // (`rust-version`, which also decides what clippy suggests) and the same lints.
         let mut dependencies = String::new();
-        let mut inside = false;
+        let mut lints = String::new();
+        let mut rust_version = String::new();
+        let mut section = String::new();
         for line in manifest.lines() {
             if line.trim_start().starts_with('[') {
-                inside = line.trim() == "[dependencies]";
+                section = line.trim().to_string();
+                if section.starts_with("[lints") {
+                    lints.push_str(line);
+                    lints.push('\n');
+                }
                 continue;
             }
-            if inside {
+            if section == "[package]" && line.trim_start().starts_with("rust-version") {
+                rust_version = format!("{}\n", line.trim());
+            } else if section == "[dependencies]" {
                 dependencies.push_str(
                     &line.replace("path = \"..\"", &format!("path = {}", toml_string(&root))),
                 );
                 dependencies.push('\n');
+            } else if section.starts_with("[lints") {
+                lints.push_str(line);
+                lints.push('\n');
             }
         }
         let dir = tempfile::tempdir().map_err(not_run)?;
         let bin = format!("graded_{unique}");
         let text = format!(
             "[package]\nname = \"graded-{unique}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
-             publish = false\nautolib = false\nautobins = false\nautoexamples = false\n\
-             autotests = false\nautobenches = false\n\n[workspace]\n\n[dependencies]\n\
-             {dependencies}\n[[bin]]\nname = \"{bin}\"\npath = {}\n",
+             {rust_version}publish = false\nautolib = false\nautobins = false\n\
+             autoexamples = false\nautotests = false\nautobenches = false\n\n[workspace]\n\n\
+             [dependencies]\n{dependencies}\n{lints}\n[[bin]]\nname = \"{bin}\"\npath = {}\n",
             toml_string(&file)
         );
         fs::write(dir.path().join("Cargo.toml"), text).map_err(not_run)?;

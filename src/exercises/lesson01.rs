@@ -1,9 +1,7 @@
 //! Exercises of lesson 1 (even/odd printers): three printers taking strict turns (01a), and
 //! stopping printers early through a shared flag (01b).
 
-use std::time::Duration;
-
-use super::{Exercise, Failure, Program, finished_table, live_values};
+use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT, finished_table, live_values};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..8;
@@ -29,7 +27,7 @@ pub fn exercises() -> Vec<Exercise> {
                  `me.action(\"pass turn\", || { *next.lock() = n + 1; turn_changed.notify_all(); \
                  });`. Why `notify_all` and not `notify_one`, with three printers?",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_three_printers,
         },
         Exercise {
@@ -47,7 +45,7 @@ pub fn exercises() -> Vec<Exercise> {
                  stop.load(Ordering::Relaxed)) { break; }`, and capture `stop` next to `run`: \
                  `let (run, stop) = (&run, &stop);`.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_stop_early,
         },
     ]

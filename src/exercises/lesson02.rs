@@ -1,9 +1,7 @@
 //! Exercises of lesson 2 (join): results collected in input order with `join` (02a), and a
 //! panicking thread handled as an `Err` at join instead of taking main down (02b).
 
-use std::time::Duration;
-
-use super::{Exercise, Failure, Program, finished_table};
+use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT, finished_table};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..8;
@@ -29,7 +27,7 @@ pub fn exercises() -> Vec<Exercise> {
                  word.len()) }))).collect();` and return `handles.into_iter().map(|handle| \
                  handle.join().ok().flatten().unwrap_or(0)).collect()` from the scope.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_results_in_order,
         },
         Exercise {
@@ -47,7 +45,7 @@ pub fn exercises() -> Vec<Exercise> {
                  handle.join().unwrap_or(None))`: a panicked thread then counts as `None`, which \
                  `report` prints as `failed`.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_survive_a_panic,
         },
     ]

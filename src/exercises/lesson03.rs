@@ -2,9 +2,7 @@
 //! reader sees exactly one new line per read (03a), and a careful reader that counts only
 //! complete lines of a writer it cannot change (03b).
 
-use std::time::Duration;
-
-use super::{Exercise, Failure, Program, Table, finished_table, live_values};
+use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT, Table, finished_table, live_values};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..12;
@@ -31,7 +29,7 @@ pub fn exercises() -> Vec<Exercise> {
                  1); /* write */ p.written = n; changed.notify_all(); n })`. Reader, read k: the \
                  same with `written >= k`, then `p.read = k`.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_condvar_handshake,
         },
         Exercise {
@@ -51,7 +49,7 @@ pub fn exercises() -> Vec<Exercise> {
                  io::ErrorKind::NotFound => \"0\".to_string(), Err(error) => format!(\"error: \
                  {error}\") }`",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_careful_reader,
         },
     ]

@@ -1,12 +1,21 @@
 //! Exercises of lesson 4 (the shared counter): the lost-update counter fixed with a Mutex (04a)
 //! and with one atomic operation (04b), and a bank account's check-then-withdraw race (04c).
+//!
+//! Each check judges what the toolkit saw the student's own program do (see [`super::judge`]):
+//! every schedule at a small size, seeded replays at a larger one (which thread did which
+//! operation on which named object, how many threads ran), and live runs several at once.
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, Table, finished_table};
+use super::judge::{self, Record};
+use super::{Exercise, Failure, Program};
 
 /// The seeds every replay check of this lesson tries.
-const SEEDS: std::ops::Range<u64> = 0..8;
+const SEEDS: std::ops::Range<u64> = 0..6;
+
+/// A check's limit per run: longer than the toolkit's stall timer
+/// ([`crate::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first.
+const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The exercises of lesson 4.
 pub fn exercises() -> Vec<Exercise> {
@@ -19,16 +28,15 @@ pub fn exercises() -> Vec<Exercise> {
             hints: [
                 "An update is lost when another thread stores between your load and your store. \
                  The load, the addition and the store must happen while no other thread can \
-                 touch the counter at all.",
-                "Make the counter a `parking_lot::Mutex<u64>` instead of an `AtomicU64`. In each \
-                 increment take the lock with `let mut count = me.lock(\"lock\", counter);`, \
-                 change `*count` in a step, and let the guard go (`drop`) before the next \
-                 increment. Print `*counter.lock()` at the end.",
-                "Inside the loop: `let mut count = me.lock(\"lock\", counter); me.step(\"add\", \
-                 || { *count += 1; *count }); me.action(\"unlock\", || drop(count));` with \
-                 `let counter = Mutex::new(0_u64);` before the scope.",
+                 touch the counter at all. Run `--explore` to see every way it goes wrong.",
+                "Make the counter a `workbook::sync::Mutex<u64>`: \
+                 `let counter = Mutex::new(0_u64).named(\"counter\");`. `counter.lock()` returns \
+                 a guard; while it lives, no other thread gets the lock. Return \
+                 `counter.into_inner()` at the end.",
+                "Inside the loop, one line: `*counter.lock() += 1;`. The guard is a temporary, \
+                 dropped (the lock let go) at the end of that statement.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: TIMEOUT,
             check: check_mutex_counter,
         },
         Exercise {
@@ -37,15 +45,16 @@ pub fn exercises() -> Vec<Exercise> {
             starter: "ex04b_atomic_counter.rs",
             solution: "sol04b_atomic_counter.rs",
             hints: [
-                "Two steps leave a gap between them, and another thread can store in that gap. \
-                 The atomic types have operations that read, change and write back in one go.",
+                "A load and a store are two operations, and another thread can store in the gap \
+                 between them. The atomic types have operations that read, change and write \
+                 back in one go.",
                 "`AtomicU64::fetch_add(1, Ordering::Relaxed)` adds 1 indivisibly and returns \
                  the value from before the addition. `Relaxed` is enough: the counter orders \
                  nothing else.",
-                "Replace the `load` and `store` steps by one: `me.step(\"fetch_add\", || \
-                 counter.fetch_add(1, Ordering::Relaxed) + 1);`",
+                "Replace the `load` and the `store` in the loop by one line: \
+                 `counter.fetch_add(1, Ordering::Relaxed);`",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: TIMEOUT,
             check: check_atomic_counter,
         },
         Exercise {
@@ -54,178 +63,225 @@ pub fn exercises() -> Vec<Exercise> {
             starter: "ex04c_bank_account.rs",
             solution: "sol04c_bank_account.rs",
             hints: [
-                "Each step takes the lock and lets go of it at its end, so between the `check` \
-                 and the `withdraw` another customer can withdraw. What the check saw is stale \
-                 by the time the withdrawal happens.",
-                "Take the lock once, before the check, with `let mut account = \
-                 me.lock(\"lock\", balance);`, use `*account` in both the check and the \
-                 withdrawal, and let it go after the withdrawal (or after `refused`).",
-                "`let mut account = me.lock(\"lock\", balance); let seen = me.step(\"check\", || \
-                 *account); if seen >= AMOUNT { me.step(\"withdraw\", || { *account -= AMOUNT; \
-                 withdrawals.fetch_add(1, Ordering::Relaxed); *account }); } else { ... } \
-                 me.action(\"unlock\", || drop(account));`",
+                "Each `account.lock()` in the starter is a guard that is dropped at the end of \
+                 its statement, so between the check and the withdrawal another customer can \
+                 withdraw. What the check saw is stale by the time the withdrawal happens.",
+                "Keep one guard in a variable: `let mut balance = account.lock();`, then use \
+                 `*balance` for both the check and the withdrawal. The lock is let go when \
+                 `balance` goes out of scope, after the withdrawal.",
+                "`let mut balance = account.lock(); if *balance >= AMOUNT { *balance -= AMOUNT; \
+                 withdrawals.fetch_add(1, Ordering::Relaxed); }`",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: TIMEOUT,
             check: check_bank_account,
         },
     ]
 }
 
-/// The whole numbers after `prefix` on the line that starts with it: `final count 6 of 6`
-/// gives `[6, 6]` for the prefix `final count`.
-fn numbers_after(out: &str, prefix: &str, run: &str) -> Result<Vec<i64>, Failure> {
-    let Some(line) = out.lines().rev().find(|line| line.starts_with(prefix)) else {
-        return Err(Failure::new(format!(
-            "{run} your program did not print the line `{prefix} ...`: keep the last println!"
-        )));
-    };
-    Ok(line[prefix.len()..]
-        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .filter_map(|word| word.parse().ok())
-        .collect())
-}
-
-/// The final count a counter exercise printed, checked against threads x increments.
-fn exact_count(out: &str, expected: i64, run: &str) -> Result<(), Failure> {
-    let numbers = numbers_after(out, "final count", run)?;
-    let Some(&count) = numbers.first() else {
-        return Err(Failure::new(format!(
-            "{run} the line `final count ...` has no number"
-        )));
-    };
-    if count != expected {
-        return Err(Failure::new(format!(
-            "{run} the final count was {count}, expected {expected}: {} updates were lost",
-            expected - count
-        )));
+/// The final count must be threads x increments.
+fn exact_count(outcome: &str, expected: u64) -> Result<(), String> {
+    match outcome.parse::<u64>() {
+        Ok(count) if count == expected => Ok(()),
+        Ok(count) if count < expected => Err(format!(
+            "the final count was {count}, expected {expected}: {} update{} lost",
+            expected - count,
+            if expected - count == 1 {
+                " was"
+            } else {
+                "s were"
+            }
+        )),
+        Ok(count) => Err(format!(
+            "the final count was {count}, expected {expected}: more than every thread added"
+        )),
+        Err(_) => Err(format!(
+            "the run ended with `{outcome}`, not a count: expected {expected}"
+        )),
     }
-    Ok(())
 }
 
-/// 04a and 04b: the count is exact in every replay and live; `each` checks one thread's steps.
+/// The rows of `thread` that touch the object called `name` (`lock counter`,
+/// `counter.fetch_add(1) -> 0`, `unlock counter (3)`, ...).
+fn on_object(record: &Record, thread: &str, name: &str) -> Vec<String> {
+    record
+        .actions_of(thread)
+        .into_iter()
+        .filter(|action| {
+            action.strip_prefix("lock ") == Some(name)
+                || action.starts_with(&format!("unlock {name} ("))
+                || action.starts_with(&format!("{name}."))
+        })
+        .collect()
+}
+
+/// 04a and 04b: every schedule of 2 threads x 2 increments ends at 4; seeded replays of 3 x 3
+/// end at 9 with 3 threads, each doing its increments the way `each` asks; 2 live runs at once
+/// of 4 x 20000 end at 80000.
 fn check_counter(
     program: &Program,
-    each: impl Fn(&Table, usize, &str) -> Result<(), Failure>,
+    each: impl Fn(&Record, &str, u64) -> Result<(), String>,
 ) -> Result<(), Failure> {
-    const THREADS: i64 = 3;
-    const INCREMENTS: i64 = 3;
-    for seed in SEEDS {
-        let seed = seed.to_string();
-        let args = ["--seed", &seed, "--threads", "3", "--increments", "3"];
-        let out = program.run_ok(&args)?;
-        let run = format!("with {}", args.join(" "));
-        let table = finished_table(&out, &run)?;
-        exact_count(&out, THREADS * INCREMENTS, &run)?;
-        if table.actors.len() != THREADS as usize {
-            return Err(Failure::expected(
-                &format!("{run} the threads in the trace"),
-                THREADS,
-                table.actors.len(),
-            ));
-        }
-        for thread in 0..table.actors.len() {
-            each(&table, thread, &run)?;
-        }
-    }
-    let args = ["--threads", "4", "--increments", "250"];
-    let out = program.run_ok(&args)?;
-    exact_count(
-        &out,
-        1000,
-        &format!("in a live run with {}", args.join(" ")),
+    let invariant = "the final count is threads x increments (no update is lost)";
+    judge::every_schedule(
+        program,
+        &["--threads", "2", "--increments", "2"],
+        &["--preemptions", "10"],
+        invariant,
+        |outcome| exact_count(outcome, 4),
+    )?;
+    judge::seeded_replays(
+        program,
+        &["--threads", "3", "--increments", "3"],
+        SEEDS,
+        invariant,
+        |record| {
+            judge::finished(record)?;
+            judge::thread_count(record, 3)?;
+            for thread in &record.threads()[1..] {
+                each(record, thread, 3)?;
+            }
+            exact_count(&record.outcome(), 9)
+        },
+    )?;
+    judge::live_runs(
+        program,
+        &["--threads", "4", "--increments", "20000"],
+        2,
+        |record| {
+            judge::finished(record)?;
+            exact_count(&record.outcome(), 80_000)
+        },
     )
 }
 
-/// 04a: exact counts, and every thread takes the lock (a `lock` step).
+/// 04a: exact counts, and every thread takes the lock of the Mutex named "counter" for its
+/// increments, and touches the counter no other way.
 fn check_mutex_counter(program: &Program) -> Result<(), Failure> {
-    check_counter(program, |table, thread, run| {
-        let locks = table
-            .steps
-            .iter()
-            .filter(|step| step.actor == thread && step.is("lock"))
-            .count();
-        if locks == 0 {
-            return Err(Failure::new(format!(
-                "{run} thread {} never took the lock: this exercise asks for a Mutex, taken \
-                 with `me.lock(\"lock\", counter)` (04b is the one without a lock)",
-                table.actors[thread]
-            )));
-        }
-        Ok(())
-    })
-}
-
-/// 04b: exact counts, and each increment is exactly one step (no lock, no load/store pair).
-fn check_atomic_counter(program: &Program) -> Result<(), Failure> {
-    check_counter(program, |table, thread, run| {
-        let steps: Vec<&str> = table
-            .steps
-            .iter()
-            .filter(|step| step.actor == thread)
-            .map(|step| step.text.as_str())
-            .collect();
-        if steps.len() != 3 {
-            return Err(Failure::new(format!(
-                "{run} thread {} took {} steps ({}) for 3 increments: each increment should be \
-                 one indivisible step, without a lock",
-                table.actors[thread],
-                steps.len(),
-                steps.join(", ")
-            )));
-        }
-        Ok(())
-    })
-}
-
-/// 04c: in every replay the balance never goes below zero and exactly one customer gets the
-/// money; every customer checks the balance.
-fn check_bank_account(program: &Program) -> Result<(), Failure> {
-    for seed in SEEDS {
-        let seed = seed.to_string();
-        let args = ["--seed", &seed, "--customers", "3"];
-        let out = program.run_ok(&args)?;
-        let run = format!("with {}", args.join(" "));
-        let table = finished_table(&out, &run)?;
-        for (customer, name) in table.actors.iter().enumerate() {
-            if !table
-                .steps
-                .iter()
-                .any(|step| step.actor == customer && step.is("check"))
-            {
-                return Err(Failure::new(format!(
-                    "{run} {name} never took a `check` step: keep the check of the balance"
-                )));
+    check_counter(program, |record, thread, increments| {
+        // The final value of the named object: the count must live inside the Mutex.
+        let threads = record.threads().len() as u64 - 1;
+        let last = record.actions().into_iter().rev().find_map(|row| {
+            row.action
+                .strip_prefix("unlock counter (")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(str::to_string)
+        });
+        if let Some(value) = last {
+            if value != (threads * increments).to_string() {
+                return Err(format!(
+                    "the Mutex named \"counter\" ended at {value}, but {} increments were \
+                     asked for: the count must live inside the Mutex, changed only through \
+                     its guard",
+                    threads * increments
+                ));
             }
         }
-        if let Some(step) = table.steps.iter().find(|step| {
-            step.value("withdraw")
-                .and_then(|value| value.parse::<i64>().ok())
-                .is_some_and(|balance| balance < 0)
-        }) {
-            return Err(Failure::new(format!(
-                "{run} at step {} `{}` left the balance below zero: that customer's check saw \
-                 a balance that had changed by the time it withdrew",
-                step.number, step.text
-            )));
+        let touches = on_object(record, thread, "counter");
+        let locks = touches
+            .iter()
+            .filter(|action| action.as_str() == "lock counter")
+            .count();
+        if locks == 0 {
+            return Err(format!(
+                "thread {thread} never locked the Mutex named \"counter\": this exercise asks \
+                 for a Mutex (`Mutex::new(0_u64).named(\"counter\")`), locked for each \
+                 increment (04b is the one without a lock)"
+            ));
         }
-        account_ends_right(&out, &run)?;
-    }
-    let args = ["--customers", "9"];
-    let out = program.run_ok(&args)?;
-    account_ends_right(&out, &format!("in a live run with {}", args.join(" ")))
+        if let Some(other) = touches.iter().find(|action| action.starts_with("counter.")) {
+            return Err(format!(
+                "thread {thread} did `{other}`: the counter is to be a Mutex, read and written \
+                 only through its guard"
+            ));
+        }
+        Ok(())
+    })
 }
 
-/// The last line says `final balance 40, withdrawals 1`.
-fn account_ends_right(out: &str, run: &str) -> Result<(), Failure> {
-    let numbers = numbers_after(out, "final balance", run)?;
-    match numbers[..] {
-        [40, 1] => Ok(()),
-        [balance, withdrawals] => Err(Failure::new(format!(
-            "{run} the account ended with balance {balance} after {withdrawals} withdrawals of \
-             60: expected balance 40 after exactly 1 (100 is enough for one customer only)"
-        ))),
-        _ => Err(Failure::new(format!(
-            "{run} expected a line `final balance B, withdrawals W`"
-        ))),
+/// 04b: exact counts, and each increment is exactly one `fetch_add` on the atomic named
+/// "counter" (no lock, no load/store pair).
+fn check_atomic_counter(program: &Program) -> Result<(), Failure> {
+    check_counter(program, |record, thread, increments| {
+        let touches = on_object(record, thread, "counter");
+        let adds = touches
+            .iter()
+            .filter(|action| action.starts_with("counter.fetch_add(1)"))
+            .count();
+        let others: Vec<&String> = touches
+            .iter()
+            .filter(|action| !action.starts_with("counter.fetch_add(1)"))
+            .collect();
+        if !others.is_empty() || adds as u64 != increments {
+            let done: Vec<&str> = touches.iter().map(String::as_str).collect();
+            return Err(format!(
+                "thread {thread} did {} for {increments} increments: each increment should be \
+                 one indivisible `fetch_add(1, ..)` on the atomic named \"counter\", without a \
+                 lock and without a separate load and store",
+                if done.is_empty() {
+                    "nothing on the counter".to_string()
+                } else {
+                    done.join(", ")
+                }
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// The account must end at 40 after exactly one withdrawal.
+fn account_ends_right(outcome: &str) -> Result<(), String> {
+    if outcome == "(40, 1)" {
+        return Ok(());
     }
+    let numbers: Vec<i64> = outcome
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    match numbers[..] {
+        [balance, withdrawals] => Err(format!(
+            "the account ended with balance {balance} after {withdrawals} withdrawals of 60: \
+             100 is enough for one customer only, so expected balance 40 after exactly 1"
+        )),
+        _ => Err(format!(
+            "the run ended with `{outcome}`: expected (final balance, withdrawals) = (40, 1)"
+        )),
+    }
+}
+
+/// 04c: every schedule of 2 customers and seeded replays of 4 end at (40, 1); each customer is
+/// its own thread and takes the account's lock exactly once; 2 live runs of 9 customers at
+/// once end at (40, 1).
+fn check_bank_account(program: &Program) -> Result<(), Failure> {
+    let invariant = "the balance never goes below zero: exactly one customer withdraws, and \
+                     the account ends at (40, 1)";
+    judge::every_schedule(
+        program,
+        &["--customers", "2"],
+        &["--preemptions", "10"],
+        invariant,
+        account_ends_right,
+    )?;
+    judge::seeded_replays(program, &["--customers", "4"], SEEDS, invariant, |record| {
+        judge::finished(record)?;
+        judge::thread_count(record, 4)?;
+        for customer in &record.threads()[1..] {
+            let locks = record
+                .actions_of(customer)
+                .iter()
+                .filter(|action| action.as_str() == "lock account")
+                .count();
+            if locks != 1 {
+                return Err(format!(
+                    "customer {customer} took the lock of the Mutex named \"account\" {locks} \
+                     times: the check and the withdrawal must be one critical section, under \
+                     one lock taken once"
+                ));
+            }
+        }
+        account_ends_right(&record.outcome())
+    })?;
+    judge::live_runs(program, &["--customers", "9"], 2, |record| {
+        judge::finished(record)?;
+        account_ends_right(&record.outcome())
+    })
 }

@@ -1,28 +1,34 @@
-//! Exercises of lesson 5 (deadlock): five dining philosophers who must never deadlock (05a), and
+//! Exercises of lesson 5 (deadlock): dining philosophers who must never deadlock (05a), and
 //! transfers between any two accounts, including an account and itself (05b).
 //!
-//! Both checks replay the program with many seeds, where a deadlock is reported at once and
-//! never hangs, and read the trace back: every replay must finish, and every `eat` or `move` must
-//! happen while its thread holds the locks it needs (the check follows who holds which lock from
-//! the `pick up`/`lock` and `put down`/`unlock` steps). Then one long live run must end within
-//! the time limit.
+//! Each check judges what the toolkit saw the student's own program do (see [`super::judge`]):
+//! the explorer over every schedule with at most two preemptions at a small size (a deadlock
+//! is an outcome of its own, with who holds and who waits), once on the virtual clock and once
+//! with sleeps that may last any time (threads kept apart only by sleeping meet there), seeded replays at the full size
+//! (who locked which named lock, and what each thread did while holding it), and live runs,
+//! several at once, where the toolkit's watchdog reports a deadlock instead of hanging.
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, Table, finished_table, live_values};
+use super::judge::{self, Record};
+use super::{Exercise, Failure, Program};
 
-/// The seeds every replay check of this lesson tries. A starter deadlocks in most of them.
-const SEEDS: std::ops::Range<u64> = 0..50;
+/// The seeds every replay check of this lesson tries.
+const SEEDS: std::ops::Range<u64> = 0..12;
 
-/// The philosophers of 05a, in seat order: philosopher `i` uses forks `i` and `i + 1` (mod 5).
+/// A check's limit per run: longer than the toolkit's stall timer
+/// ([`crate::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The philosophers of 05a, in seat order: philosopher `i` uses forks `i` and `i + 1` (mod N).
 const PHILOSOPHERS: [&str; 5] = ["plato", "kant", "hume", "locke", "marx"];
 
-/// The tellers of 05b and their transfers: (name, from, to, amount), accounts A, B, C.
-const TELLERS: [(&str, &str, &str, i64); 4] = [
-    ("A->B", "A", "B", 10),
-    ("B->C", "B", "C", 20),
-    ("C->A", "C", "A", 30),
-    ("B->B", "B", "B", 5),
+/// The tellers of 05b and their transfers: (name, from, to), accounts A, B, C.
+const TELLERS: [(&str, &str, &str); 4] = [
+    ("A->B", "A", "B"),
+    ("B->C", "B", "C"),
+    ("C->A", "C", "A"),
+    ("B->B", "B", "B"),
 ];
 
 /// The exercises of lesson 5.
@@ -36,16 +42,15 @@ pub fn exercises() -> Vec<Exercise> {
             hints: [
                 "A deadlock needs a cycle: here every philosopher holds the fork on their left and \
                  waits for the one on their right, all the way round the table. You do not need \
-                 to change all five: break the ring in one place.",
-                "Lesson 5's fix 1 gives the locks one global order: always take the lower-numbered \
-                 one first. Which philosopher's left fork has a higher number than their right \
-                 one? (Other ways work too: a waiter that lets only four sit down at once, or \
-                 `try_lock_for` and back off, as in fix 2.)",
-                "In the philosopher's closure, after `left` and `right`, write \
-                 `let (first, second) = (left.min(right), left.max(right));` and call \
-                 `dine(me, forks, first, second, meal)`. Only marx changes: fork 0 before fork 4.",
+                 to change every philosopher: break the ring in one place.",
+                "Lesson 5's fix gives the locks one global order: every thread takes the \
+                 lower-numbered lock first. Which philosopher's left fork has a higher number \
+                 than their right one?",
+                "Replace `let (first, second) = (left, right);` by \
+                 `let (first, second) = (left.min(right), left.max(right));`. Only the last \
+                 philosopher changes: fork 0 before the last fork.",
             ],
-            timeout: Duration::from_secs(10),
+            timeout: TIMEOUT,
             check: check_philosophers,
         },
         Exercise {
@@ -54,231 +59,229 @@ pub fn exercises() -> Vec<Exercise> {
             starter: "ex05b_any_direction.rs",
             solution: "sol05b_any_direction.rs",
             hints: [
-                "There are two deadlocks. Replay `--seed 0` and read who waits for what: B->B \
-                 waits for a lock that it holds itself, and the three tellers in a ring can each \
-                 hold one account and wait for the next.",
+                "There are two deadlocks. Run `--explore` and read who waits for what: B->B \
+                 waits for a lock that it holds itself, and the three tellers of the ring can \
+                 each hold one account and wait for the next.",
                 "A `Mutex` cannot be locked twice, not even by the thread that holds it: when \
                  `from == to`, lock the account once. For two different accounts, use one global \
-                 order, as in lesson 5's fix 1: lock the lower-numbered account first, whichever \
-                 way the money goes.",
-                "Start `transfer` with `if from == to { let account = me.lock(..., \
-                 &accounts[from]); me.step(\"move ...\", ...); me.action(\"unlock ...\", || \
-                 drop(account)); return; }`, then `let (first, second) = (from.min(to), \
-                 from.max(to));`, lock `first` then `second`, and pick `source` and `target` out \
-                 of the two guards by comparing `from` with `first`.",
+                 order, as in lesson 5: lock the lower-numbered account first, whichever way the \
+                 money goes.",
+                "Start `transfer` with `if from == to { let _account = accounts[from].lock(); \
+                 return; }`, then `let (first, second) = (from.min(to), from.max(to));`, lock \
+                 `first` then `second`, and pick `source` and `target` out of the two guards by \
+                 comparing `from` with `first`.",
             ],
-            timeout: Duration::from_secs(10),
+            timeout: TIMEOUT,
             check: check_any_direction,
         },
     ]
 }
 
-/// 05a: every replay finishes, every philosopher eats meals 1 and 2 holding both of their own
-/// forks, and nobody picks up a fork that somebody else holds. A live run of 30 meals each ends.
-fn check_philosophers(program: &Program) -> Result<(), Failure> {
-    for seed in SEEDS {
-        let seed = seed.to_string();
-        let run = format!("with --seed {seed}");
-        let (table, _) = finished_replay(program, &["--seed", &seed], &run)?;
-        same_threads(&table, &PHILOSOPHERS, &run)?;
-        let mut locks = Locks::default();
-        let mut meals: Vec<Vec<String>> = vec![Vec::new(); PHILOSOPHERS.len()];
-        for step in &table.steps {
-            let seat = step.actor;
-            let name = PHILOSOPHERS[seat];
-            let own = [
-                seat.to_string(),
-                ((seat + 1) % PHILOSOPHERS.len()).to_string(),
-            ];
-            if let Some(fork) = step.text.strip_prefix("pick up fork ") {
-                if !own.iter().any(|mine| mine == fork) {
-                    return Err(Failure::new(format!(
-                        "{run} {name} picked up fork {fork} at step {}, but {name} sits between \
-                         fork {} and fork {}",
-                        step.number, own[0], own[1]
-                    )));
+/// The lock a row takes (`lock fork 0`, `try_lock_for fork 0`, `try_lock fork 0: locked`) or
+/// lets go (`unlock fork 0 (3)`): (name, taken).
+fn lock_change(action: &str) -> Option<(&str, bool)> {
+    if let Some(rest) = action.strip_prefix("unlock ") {
+        let name = rest.rsplit_once(" (").map_or(rest, |(name, _)| name);
+        return Some((name, false));
+    }
+    if let Some(rest) = action.strip_prefix("lock ") {
+        return Some((rest, true));
+    }
+    if let Some(rest) = action.strip_prefix("try_lock_for ") {
+        return (!rest.ends_with(": timed out")).then_some((rest, true));
+    }
+    if let Some(rest) = action.strip_prefix("try_lock ") {
+        return rest.strip_suffix(": locked").map(|name| (name, true));
+    }
+    None
+}
+
+/// Follows who holds which lock through a replay; calls `each(thread, action, held by thread)`
+/// for every row.
+fn follow_locks(
+    record: &Record,
+    mut each: impl FnMut(&str, &str, &[String]) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut held: Vec<(String, String)> = Vec::new();
+    for row in record.actions() {
+        if let Some((name, taken)) = lock_change(&row.action) {
+            if taken {
+                if let Some((_, holder)) = held.iter().find(|(lock, _)| lock == name) {
+                    return Err(format!(
+                        "{} took {name} while {holder} held it: is it still a `workbook::sync::Mutex`?",
+                        row.thread
+                    ));
                 }
-                locks.take(fork, seat, step.number, &PHILOSOPHERS, &run, "fork")?;
-            } else if let Some(fork) = step.text.strip_prefix("put down fork ") {
-                locks.give_back(fork, seat, step.number, &PHILOSOPHERS, &run, "fork")?;
-            } else if let Some(meal) = step.value("eat") {
-                for fork in &own {
-                    if locks.holder(fork) != Some(seat) {
-                        return Err(Failure::new(format!(
-                            "{run} {name} ate at step {} without holding fork {fork}: a \
-                             philosopher eats only with both forks in hand",
-                            step.number
-                        )));
-                    }
-                }
-                meals[seat].push(meal.to_string());
+                held.push((name.to_string(), row.thread.clone()));
+            } else {
+                held.retain(|(lock, _)| lock != name);
             }
         }
-        for (seat, eaten) in meals.iter().enumerate() {
-            if eaten != &["1", "2"] {
-                return Err(Failure::expected(
-                    &format!("{run} the meals {} ate", PHILOSOPHERS[seat]),
-                    "1, 2",
-                    if eaten.is_empty() {
-                        "none".to_string()
-                    } else {
-                        eaten.join(", ")
-                    },
+        let mine: Vec<String> = held
+            .iter()
+            .filter(|(_, holder)| *holder == row.thread)
+            .map(|(lock, _)| lock.clone())
+            .collect();
+        each(&row.thread, &row.action, &mine)?;
+    }
+    Ok(())
+}
+
+/// Every philosopher ate every meal: `[m, m, ...]`.
+fn everyone_ate(outcome: &str, seats: usize, meals: u64) -> Result<(), String> {
+    let expected = format!("[{}]", vec![meals.to_string(); seats].join(", "));
+    if outcome == expected {
+        return Ok(());
+    }
+    if outcome.starts_with("DEADLOCK") {
+        return Err(format!("dinner never ended: {outcome}"));
+    }
+    Err(format!(
+        "the meals eaten, in seat order, were {outcome}: expected {expected}"
+    ))
+}
+
+/// 05a: no schedule of 3 philosophers (1 meal, at most 2 preemptions) deadlocks; in seeded
+/// replays of 5 philosophers x 2 meals every philosopher is a thread of its own and eats each
+/// meal holding exactly its own two forks; 2 live runs of 30 meals at once end.
+fn check_philosophers(program: &Program) -> Result<(), Failure> {
+    let invariant = "dinner ends: no schedule deadlocks, and every philosopher eats every meal \
+                     holding both of their own forks";
+    judge::every_schedule(
+        program,
+        &["--philosophers", "3", "--meals", "1"],
+        &["--preemptions", "2"],
+        invariant,
+        |outcome| everyone_ate(outcome, 3, 1),
+    )?;
+    judge::every_schedule_with_any_delay(
+        program,
+        &["--philosophers", "3", "--meals", "1"],
+        &["--preemptions", "2"],
+        invariant,
+        |outcome| everyone_ate(outcome, 3, 1),
+    )?;
+    judge::seeded_replays(program, &["--meals", "2"], SEEDS, invariant, |record| {
+        judge::finished(record)?;
+        judge::thread_count(record, 5)?;
+        let mut meals = vec![0_u64; PHILOSOPHERS.len()];
+        follow_locks(record, |thread, action, held| {
+            let Some(seat) = PHILOSOPHERS.iter().position(|name| *name == thread) else {
+                return Ok(());
+            };
+            let own = [
+                format!("fork {seat}"),
+                format!("fork {}", (seat + 1) % PHILOSOPHERS.len()),
+            ];
+            if let Some(fork) = held.iter().find(|fork| !own.contains(fork)) {
+                return Err(format!(
+                    "{thread} picked up {fork}, but {thread} sits between {} and {}",
+                    own[0], own[1]
                 ));
             }
-        }
-    }
-    let out = program.run_ok(&["--meals", "30"])?;
-    let eaten = live_values(&out, "eat").len();
-    if eaten != 5 * 30 {
-        return Err(Failure::expected(
-            "in a live run with --meals 30, the number of meals eaten",
-            5 * 30,
-            eaten,
-        ));
-    }
-    Ok(())
-}
-
-/// 05b: every replay finishes with A 120, B 90, C 90; every `move` happens while its teller
-/// holds both of its accounts. A live run of 200 rounds ends with the right balances.
-fn check_any_direction(program: &Program) -> Result<(), Failure> {
-    let names: Vec<&str> = TELLERS.iter().map(|(name, ..)| *name).collect();
-    for seed in SEEDS {
-        let seed = seed.to_string();
-        let run = format!("with --seed {seed}");
-        let (table, out) = finished_replay(program, &["--seed", &seed], &run)?;
-        same_threads(&table, &names, &run)?;
-        let mut locks = Locks::default();
-        let mut moved = vec![0; TELLERS.len()];
-        for step in &table.steps {
-            let (name, from, to, amount) = TELLERS[step.actor];
-            if let Some(account) = step.text.strip_prefix("lock ") {
-                locks.take(account, step.actor, step.number, &names, &run, "account")?;
-            } else if let Some(account) = step.text.strip_prefix("unlock ") {
-                locks.give_back(account, step.actor, step.number, &names, &run, "account")?;
-            } else if step.is(&format!("move {amount}")) {
-                for account in [from, to] {
-                    if locks.holder(account) != Some(step.actor) {
-                        return Err(Failure::new(format!(
-                            "{run} {name} moved money at step {} without holding the lock of \
-                             account {account}",
-                            step.number
-                        )));
-                    }
+            if action.starts_with("eat meal") {
+                if let Some(fork) = own.iter().find(|fork| !held.contains(fork)) {
+                    return Err(format!(
+                        "{thread} said `{action}` without holding {fork}: a philosopher eats \
+                         only with both forks in hand"
+                    ));
                 }
-                moved[step.actor] += 1;
+                meals[seat] += 1;
             }
-        }
-        if let Some(teller) = moved.iter().position(|&count| count != 1) {
-            return Err(Failure::expected(
-                &format!("{run} how many times {} moved money", TELLERS[teller].0),
-                1,
-                moved[teller],
+            Ok(())
+        })?;
+        if let Some(seat) = meals.iter().position(|&eaten| eaten != 2) {
+            return Err(format!(
+                "{} said `eat meal ..` {} times for 2 meals: keep `say!(\"eat meal {{meal}}\")`, \
+                 said once per meal while holding both forks",
+                PHILOSOPHERS[seat], meals[seat]
             ));
         }
-        balances(&out, 1, &run)?;
-    }
-    let out = program.run_ok(&["--rounds", "200"])?;
-    balances(&out, 200, "in a live run with --rounds 200")
+        everyone_ate(&record.outcome(), 5, 2)
+    })?;
+    judge::live_runs(program, &["--meals", "30"], 2, |record| {
+        judge::finished(record)?;
+        everyone_ate(&record.outcome(), 5, 30)
+    })
 }
 
-/// Runs a replay and returns its trace and everything it printed, failing unless every thread
-/// finished.
-fn finished_replay(
-    program: &Program,
-    args: &[&str],
-    run: &str,
-) -> Result<(Table, String), Failure> {
-    let out = program.run_ok(args)?;
-    let table = finished_table(&out, run)?;
-    Ok((table, out))
-}
-
-/// Fails unless the trace has exactly these threads, in this order.
-fn same_threads(table: &Table, names: &[&str], run: &str) -> Result<(), Failure> {
-    if table.actors != names {
-        return Err(Failure::expected(
-            &format!("{run} the threads of the trace"),
-            names.join(", "),
-            table.actors.join(", "),
-        ));
-    }
-    Ok(())
-}
-
-/// Fails unless the program's `balances:` line says what `rounds` rounds of transfers give.
-fn balances(out: &str, rounds: i64, run: &str) -> Result<(), Failure> {
+/// The balances after `rounds` rounds of every transfer: `[A, B, C]`.
+fn balances_right(outcome: &str, rounds: i64) -> Result<(), String> {
     let expected = format!(
-        "balances: A {}, B {}, C {}",
+        "[{}, {}, {}]",
         100 + 20 * rounds,
         100 - 10 * rounds,
         100 - 10 * rounds
     );
-    let got = out
-        .lines()
-        .find(|line| line.starts_with("balances:"))
-        .unwrap_or("no `balances:` line");
-    if got != expected {
-        return Err(Failure::expected(
-            &format!("{run} the balances"),
-            expected,
-            got,
-        ));
+    if outcome == expected {
+        return Ok(());
     }
-    Ok(())
+    if outcome.starts_with("DEADLOCK") {
+        return Err(format!("the transfers never ended: {outcome}"));
+    }
+    Err(format!(
+        "the balances [A, B, C] ended at {outcome}: expected {expected}"
+    ))
 }
 
-/// Who holds which lock, followed step by step through a trace.
-#[derive(Default)]
-struct Locks {
-    held: Vec<(String, usize)>,
-}
-
-impl Locks {
-    fn holder(&self, lock: &str) -> Option<usize> {
-        self.held
-            .iter()
-            .find(|(name, _)| name == lock)
-            .map(|(_, holder)| *holder)
-    }
-
-    fn take(
-        &mut self,
-        lock: &str,
-        thread: usize,
-        step: usize,
-        names: &[&str],
-        run: &str,
-        what: &str,
-    ) -> Result<(), Failure> {
-        if let Some(holder) = self.holder(lock) {
-            return Err(Failure::new(format!(
-                "{run} {} took {what} {lock} at step {step} while {} held it: is it still a \
-                 `Mutex`, locked with `me.lock`?",
-                names[thread], names[holder]
-            )));
+/// 05b: no schedule of one round (at most 1 preemption: four tellers make many) deadlocks or ends with wrong balances;
+/// in seeded replays of 2 rounds every teller is a thread of its own and holds both of its
+/// accounts at once (B->B: B) once a round; 2 live runs of 200 rounds at once end right.
+fn check_any_direction(program: &Program) -> Result<(), Failure> {
+    let invariant = "every transfer is made: no schedule deadlocks, and the balances end at \
+                     A 100 + 20 x rounds, B and C 100 - 10 x rounds";
+    judge::every_schedule(
+        program,
+        &["--rounds", "1"],
+        &["--preemptions", "1"],
+        invariant,
+        |outcome| balances_right(outcome, 1),
+    )?;
+    judge::every_schedule_with_any_delay(
+        program,
+        &["--rounds", "1"],
+        &["--preemptions", "1"],
+        invariant,
+        |outcome| balances_right(outcome, 1),
+    )?;
+    judge::seeded_replays(program, &["--rounds", "2"], SEEDS, invariant, |record| {
+        judge::finished(record)?;
+        judge::thread_count(record, TELLERS.len())?;
+        // How many times each teller came to hold all of its accounts at once.
+        let mut whole = [0_usize; TELLERS.len()];
+        follow_locks(record, |thread, action, held| {
+            let Some(teller) = TELLERS.iter().position(|(name, ..)| *name == thread) else {
+                return Ok(());
+            };
+            let (_, from, to) = TELLERS[teller];
+            if lock_change(action).is_some_and(|(_, taken)| taken)
+                && [from, to]
+                    .iter()
+                    .all(|account| held.iter().any(|lock| lock == account))
+            {
+                whole[teller] += 1;
+            }
+            Ok(())
+        })?;
+        if let Some(teller) = whole.iter().position(|&count| count != 2) {
+            let (name, from, to) = TELLERS[teller];
+            let accounts = if from == to {
+                format!("account {from}")
+            } else {
+                format!("accounts {from} and {to} together")
+            };
+            return Err(format!(
+                "teller {name} held {accounts} {} times in 2 rounds: each transfer moves its \
+                 money while holding the locks of its accounts (the Mutexes named \"A\", \"B\", \
+                 \"C\"), so that nobody ever sees the money gone from one and not yet in the \
+                 other",
+                whole[teller]
+            ));
         }
-        self.held.push((lock.to_string(), thread));
-        Ok(())
-    }
-
-    fn give_back(
-        &mut self,
-        lock: &str,
-        thread: usize,
-        step: usize,
-        names: &[&str],
-        run: &str,
-        what: &str,
-    ) -> Result<(), Failure> {
-        if self.holder(lock) != Some(thread) {
-            return Err(Failure::new(format!(
-                "{run} {} put back {what} {lock} at step {step} without holding it",
-                names[thread]
-            )));
-        }
-        self.held.retain(|(name, _)| name != lock);
-        Ok(())
-    }
+        balances_right(&record.outcome(), 2)
+    })?;
+    judge::live_runs(program, &["--rounds", "200"], 2, |record| {
+        judge::finished(record)?;
+        balances_right(&record.outcome(), 200)
+    })
 }

@@ -1,9 +1,7 @@
 //! Exercises of lesson 6 (worker pool): results in input order (06a), and closing the queue so
 //! the workers stop (06b).
 
-use std::time::Duration;
-
-use super::{Exercise, Failure, Program, finished_table};
+use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT, finished_table};
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..8;
@@ -26,7 +24,7 @@ pub fn exercises() -> Vec<Exercise> {
                  result_receiver { squares[n] = square; }`, then print `squares` with \
                  `enumerate()` as before.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_results_in_order,
         },
         Exercise {
@@ -45,7 +43,7 @@ pub fn exercises() -> Vec<Exercise> {
                  after the `for` loop write `me.action(\"close queue\", || { drop(job_sender); \
                  closed.store(true, Ordering::SeqCst); });`.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_close_the_queue,
         },
     ]

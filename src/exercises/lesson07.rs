@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Failure, Program, finished_table};
+use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT, finished_table};
 
 /// The exercises of lesson 7.
 pub fn exercises() -> Vec<Exercise> {
@@ -23,7 +23,7 @@ pub fn exercises() -> Vec<Exercise> {
                  me.step(\"take\", || next_chunk.fetch_add(1, Ordering::SeqCst));` and keep the \
                  `if chunk >= CHUNKS { break; }` after it.",
             ],
-            timeout: Duration::from_secs(5),
+            timeout: STALL_SAFE_TIMEOUT,
             check: check_each_chunk_once,
         },
         Exercise {

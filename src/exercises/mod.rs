@@ -18,6 +18,7 @@ use std::time::Duration;
 use crate::process::{self, Finished};
 
 pub mod cargo;
+pub mod judge;
 pub mod lesson01;
 pub mod lesson02;
 pub mod lesson03;
@@ -25,6 +26,13 @@ pub mod lesson04;
 pub mod lesson05;
 pub mod lesson06;
 pub mod lesson07;
+
+/// The time limit of a check's run of an exercise that has nothing slow to do: longer than
+/// every stall timer of the toolkit ([`crate::scheduler::STALL_TIMEOUT`] and
+/// [`crate::replay::STALL_TIMEOUT`], 5 s), so that a stuck program is reported by the toolkit's
+/// own diagnosis (who holds, who waits, or what the running thread is blocked on), never by a
+/// bare timeout.
+pub const STALL_SAFE_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Every exercise, in lesson order.
 pub fn all() -> Vec<Exercise> {
@@ -120,15 +128,63 @@ impl std::fmt::Display for Failure {
 pub struct Program {
     path: PathBuf,
     timeout: Duration,
+    command: String,
 }
 
 impl Program {
-    /// The program at `path`, each run limited to `timeout`.
+    /// The program at `path`, each run limited to `timeout`. A program named like an exercise
+    /// binary (`ex04a`, `sol04a`) is run again by the student with
+    /// `cargo run --manifest-path lessons/Cargo.toml --bin ex04a`; see [`Program::with_command`].
     pub fn new(path: impl Into<PathBuf>, timeout: Duration) -> Program {
+        let path = path.into();
+        let stem = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let command = if stem.starts_with("ex") || stem.starts_with("sol") {
+            format!("cargo run --manifest-path lessons/Cargo.toml --bin {stem} --")
+        } else {
+            path.display().to_string()
+        };
         Program {
-            path: path.into(),
+            path,
             timeout,
+            command,
         }
+    }
+
+    /// The same program, shown to the student as run by `command` (arguments follow it).
+    pub fn with_command(mut self, command: impl Into<String>) -> Program {
+        self.command = command.into();
+        self
+    }
+
+    /// The command that runs this program with `args`, for the student to copy.
+    pub fn command(&self, args: &[&str]) -> String {
+        format!("{} {}", self.command, args.join(" "))
+    }
+
+    /// Runs the program with `args` and the environment variables `env` in the scratch
+    /// directory `dir`, recording what the toolkit saw into `record` (see [`crate::record`]);
+    /// fails unless it exits with 0.
+    pub fn run_ok_recorded(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        record: &Path,
+        dir: &Path,
+    ) -> Result<Finished, Failure> {
+        let mut command = std::process::Command::new(&self.path);
+        command
+            .args(args)
+            .envs(env.iter().copied())
+            .env(crate::record::RECORD_VAR, record)
+            .current_dir(dir);
+        let finished =
+            process::run_command_with_timeout(command, self.timeout).map_err(|error| {
+                Failure(format!("could not start {}: {error}", self.path.display()))
+            })?;
+        self.judge_exit(args, finished)
     }
 
     /// Runs the program with `args`. A run past the time limit is a failure that says the
@@ -155,8 +211,23 @@ impl Program {
     /// Runs the program with `args` and returns its stdout, failing unless it exits with 0.
     pub fn run_ok(&self, args: &[&str]) -> Result<String, Failure> {
         let finished = self.run(args)?;
+        self.judge_exit(args, finished)
+            .map(|finished| finished.stdout)
+    }
+
+    /// `finished` when the program exited with 0; otherwise a failure with what it said.
+    fn judge_exit(&self, args: &[&str], finished: Finished) -> Result<Finished, Failure> {
+        if finished.timed_out {
+            return Err(Failure(format!(
+                "your program did not finish within {} s (run with {}), and the toolkit did not \
+                 stop it either: is it waiting on something that is not a `workbook::sync` type \
+                 (a `std` lock, stdin), or looping forever?",
+                self.timeout.as_secs_f64(),
+                args.join(" ")
+            )));
+        }
         if finished.code == Some(0) {
-            return Ok(finished.stdout);
+            return Ok(finished);
         }
         let said = finished
             .stderr

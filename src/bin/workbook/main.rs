@@ -406,9 +406,18 @@ impl Workbook {
         if let Some(failure) = cargo_failure(graded.build(), "does not build")? {
             return Ok(Err(failure));
         }
-        let program = Program::new(graded.executable(), exercise.timeout);
+        // The commands a failure shows run the starter: this file is to be put there first.
+        let program = Program::new(graded.executable(), exercise.timeout).with_command(format!(
+            "cargo run --manifest-path lessons/Cargo.toml --bin {} --",
+            exercise.starter_bin()
+        ));
         if let Err(failure) = (exercise.check)(&program) {
-            return Ok(Err(failure.to_string()));
+            return Ok(Err(format!(
+                "{}\n(The commands above run lessons/exercises/{}: copy this file there to \
+                 replay them.)",
+                failure.to_string().trim_end(),
+                exercise.starter
+            )));
         }
         if let Some(failure) = cargo_failure(graded.clippy(), "has clippy warnings")? {
             return Ok(Err(failure));
