@@ -45,7 +45,7 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 27] = [
+const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
     ("ex04a", "04a", "update"),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
@@ -97,6 +97,29 @@ const WRONG_ANSWERS: [(&str, &str, &str); 27] = [
         "05b",
         "held accounts A and B together 0 times",
     ),
+    ("ex06a", "06a", "not in the order of the jobs"),
+    ("wrong06a_canned_text", "06a", "the toolkit saw nothing"),
+    ("wrong06a_sorted", "06a", "not in the order of the jobs"),
+    (
+        "wrong06a_one_job_at_a_time",
+        "06a",
+        "the workers took turns",
+    ),
+    ("wrong06a_one_thread", "06a", "only main ran"),
+    (
+        "wrong06a_sleep_by_position",
+        "06a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
+    ("ex06b", "06b", "the pool never ended: DEADLOCK"),
+    ("wrong06b_canned_text", "06b", "the toolkit saw nothing"),
+    (
+        "wrong06b_recv_timeout",
+        "06b",
+        "stopped after `recv on jobs: timed out`",
+    ),
+    ("wrong06b_stop_when_empty", "06b", "main panicked"),
+    ("wrong06b_one_thread", "06b", "only main ran"),
 ];
 
 /// Builds the exercise programs under test once, in one cargo run, for all tests of this file.
