@@ -120,6 +120,37 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
     ),
     ("wrong06b_stop_when_empty", "06b", "main panicked"),
     ("wrong06b_one_thread", "06b", "only main ran"),
+    ("ex07a", "07a", "some chunk was counted twice"),
+    ("wrong07a_canned_text", "07a", "the toolkit saw nothing"),
+    (
+        "wrong07a_load_store_on_one_line",
+        "07a",
+        "some chunk was counted twice",
+    ),
+    (
+        "wrong07a_mutex",
+        "07a",
+        "one indivisible `fetch_add(1, ..)`",
+    ),
+    ("wrong07a_one_thread", "07a", "only main ran"),
+    (
+        "wrong07a_staggered_by_sleeps",
+        "07a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
+    ("ex07b", "07b", "the task asks for one per core"),
+    ("wrong07b_canned_text", "07b", "the toolkit saw nothing"),
+    ("wrong07b_one_thread", "07b", "only main ran"),
+    (
+        "wrong07b_one_worker_does_all",
+        "07b",
+        "only worker1 took chunks",
+    ),
+    (
+        "wrong07b_two_per_core",
+        "07b",
+        "the task asks for one per core",
+    ),
 ];
 
 /// Builds the exercise programs under test once, in one cargo run, for all tests of this file.

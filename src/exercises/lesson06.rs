@@ -96,8 +96,13 @@ fn squares_in_order(outcome: &str, jobs: usize) -> Result<(), String> {
                  never come"
             ));
         }
+        let why = if outcome.contains("SendError") {
+            " (main could not send a job: every worker had stopped already)"
+        } else {
+            ""
+        };
         return Err(format!(
-            "the run ended with `{outcome}`, not the list of squares: expected {want:?}"
+            "the run ended with `{outcome}`, not the list of squares{why}: expected {want:?}"
         ));
     };
     if got == want {
