@@ -142,9 +142,9 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
     ("wrong07b_canned_text", "07b", "the toolkit saw nothing"),
     ("wrong07b_one_thread", "07b", "only main ran"),
     (
-        "wrong07b_one_worker_does_all",
+        "wrong07b_main_does_the_work",
         "07b",
-        "only worker1 took chunks",
+        "no thread took chunks",
     ),
     (
         "wrong07b_two_per_core",

@@ -1,4 +1,4 @@
-//! Wrong answer to 07b: one thread per core is started, but only the first takes chunks.
+//! Wrong answer to 07b: one thread per core is started, but main takes every chunk itself.
 #![forbid(unsafe_code)]
 
 use std::time::Instant;
@@ -6,7 +6,7 @@ use std::time::Instant;
 use workbook::sync::{AtomicUsize, Ordering};
 use workbook::{Cli, thread};
 
-const PROGRAM: &str = "wrong07b_one_worker_does_all --manifest-path lessons/Cargo.toml";
+const PROGRAM: &str = "wrong07b_main_does_the_work --manifest-path lessons/Cargo.toml";
 /// The numbers in one chunk.
 const SIZE: u64 = 1000;
 
@@ -56,31 +56,28 @@ fn count(chunks: usize) -> u64 {
     let cores = thread::available_parallelism().map_or(1, |cores| cores.get());
     let next = AtomicUsize::new(0).named("next");
     thread::scope(|scope| {
+        // One thread per core, as asked...
         let handles: Vec<_> = (1..=cores)
             .map(|number| {
-                let next = &next;
                 thread::Builder::new()
                     .name(format!("worker{number}"))
-                    .spawn_scoped(scope, move || {
-                        // The first worker does it all; the others have nothing to do.
-                        let mut primes = 0;
-                        if number > 1 {
-                            return primes;
-                        }
-                        loop {
-                            let chunk = next.fetch_add(1, Ordering::Relaxed);
-                            if chunk >= chunks {
-                                return primes;
-                            }
-                            primes += count_primes(chunk);
-                        }
-                    })
+                    .spawn_scoped(scope, || 0)
                     .expect("the worker starts")
             })
             .collect();
-        handles
+        // ...but main does the counting.
+        let mut primes = 0;
+        loop {
+            let chunk = next.fetch_add(1, Ordering::Relaxed);
+            if chunk >= chunks {
+                break;
+            }
+            primes += count_primes(chunk);
+        }
+        let idle: u64 = handles
             .into_iter()
-            .map(|handle| handle.join().expect("counting does not panic"))
-            .sum()
+            .map(|handle| handle.join().expect("an idle worker does not panic"))
+            .sum();
+        primes + idle
     })
 }
