@@ -45,7 +45,7 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 27] = [
+const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
     ("ex04a", "04a", "update"),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
@@ -96,6 +96,60 @@ const WRONG_ANSWERS: [(&str, &str, &str); 27] = [
         "wrong05b_one_lock_at_a_time",
         "05b",
         "held accounts A and B together 0 times",
+    ),
+    ("ex06a", "06a", "not in the order of the jobs"),
+    ("wrong06a_canned_text", "06a", "the toolkit saw nothing"),
+    ("wrong06a_sorted", "06a", "not in the order of the jobs"),
+    (
+        "wrong06a_one_job_at_a_time",
+        "06a",
+        "the workers took turns",
+    ),
+    ("wrong06a_one_thread", "06a", "only main ran"),
+    (
+        "wrong06a_sleep_by_position",
+        "06a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
+    ("ex06b", "06b", "the pool never ended: DEADLOCK"),
+    ("wrong06b_canned_text", "06b", "the toolkit saw nothing"),
+    (
+        "wrong06b_recv_timeout",
+        "06b",
+        "stopped after `recv on jobs: timed out`",
+    ),
+    ("wrong06b_stop_when_empty", "06b", "main panicked"),
+    ("wrong06b_one_thread", "06b", "only main ran"),
+    ("ex07a", "07a", "some chunk was counted twice"),
+    ("wrong07a_canned_text", "07a", "the toolkit saw nothing"),
+    (
+        "wrong07a_load_store_on_one_line",
+        "07a",
+        "some chunk was counted twice",
+    ),
+    (
+        "wrong07a_mutex",
+        "07a",
+        "one indivisible `fetch_add(1, ..)`",
+    ),
+    ("wrong07a_one_thread", "07a", "only main ran"),
+    (
+        "wrong07a_staggered_by_sleeps",
+        "07a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
+    ("ex07b", "07b", "the task asks for one per core"),
+    ("wrong07b_canned_text", "07b", "the toolkit saw nothing"),
+    ("wrong07b_one_thread", "07b", "only main ran"),
+    (
+        "wrong07b_main_does_the_work",
+        "07b",
+        "no thread took chunks",
+    ),
+    (
+        "wrong07b_two_per_core",
+        "07b",
+        "the task asks for one per core",
     ),
 ];
 

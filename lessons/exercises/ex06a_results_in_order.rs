@@ -1,94 +1,87 @@
-//! Exercise 06a, results in input order. Three workers square the numbers 0 to 7, taking the
-//! jobs from a bounded queue as in lesson 6, and main prints one line per result:
-//! `result 0: 0`, `result 1: 1`, ..., `result 7: 49`. As handed out, main prints the squares in
-//! the order they arrive, which is whatever order the workers finished in, so most lines pair a
-//! number with the wrong square. Make the lines come out right and in order, in every replay
-//! (`--seed N`) and in a live run, without making the workers wait for each other: let each
-//! result carry the index of its job.
+//! Exercise 06a, results in input order.
+//!
+//! Task: a pool of `--workers` threads (3 unless told otherwise) squares the first `--jobs`
+//! numbers (8) of `INPUTS`. Main puts the position of each job in a bounded queue named "jobs";
+//! each worker takes positions from it until it is closed, squares that input (some take longer
+//! than others) and sends the square back through a channel named "results". Workers finish in
+//! any order, and as written main keeps the squares in the order they arrive, so most places
+//! hold the square of another input. Make place `i` of the returned list hold the square of
+//! `INPUTS[i]`, in every schedule, without making the workers wait for each other: let each
+//! result carry the position of its job, and let main put it in its place.
+//!
+//! Invariant: in every schedule and every live run, result `i` is `INPUTS[i]` squared, for
+//! every `i`, and the workers still square several inputs at once.
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex06a -- --jobs 3 --workers 2 --explore
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex06a -- --seed 3    (one replay)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex06a                (live)
+//! Check it: cargo run --bin workbook -- check 06a
 #![forbid(unsafe_code)]
 
-use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{bounded, unbounded};
-use workbook::{Cli, Run};
-
-const JOBS: usize = 8;
-
-/// What a worker got from the queue, as the trace shows it.
-enum Taken {
-    Job(usize),
-    Closed,
-}
-
-impl fmt::Display for Taken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Taken::Job(n) => write!(f, "job {n}"),
-            Taken::Closed => write!(f, "none: closed"),
-        }
-    }
-}
+use workbook::sync::{NamedChannel, bounded, unbounded};
+use workbook::{Cli, thread};
 
 const PROGRAM: &str = "ex06a --manifest-path lessons/Cargo.toml";
+/// The numbers to square, in input order (which is not the order of their values).
+const INPUTS: [u64; 8] = [7, 3, 5, 0, 6, 1, 4, 2];
 
 fn main() {
-    let flags = Cli::new(PROGRAM, "exercise 06a: results in input order").parse();
-    let run = Run::new(PROGRAM, &flags, &["main", "worker1", "worker2", "worker3"]);
-    run.print_live_header();
-    let (job_sender, job_receiver) = bounded::<usize>(2);
-    let closed = AtomicBool::new(false); // tells the replay the queue is closed
+    let mut cli = Cli::new(PROGRAM, "exercise 06a: results in input order");
+    cli.explorable();
+    let jobs = cli.number("--jobs", "N", "how many of the inputs to square", 8, 1..=8);
+    let workers = cli.number("--workers", "N", "worker threads", 3, 1..=4);
+    let flags = cli.parse();
+    let inputs = &INPUTS[..flags[jobs] as usize];
+    let workers = flags[workers] as usize;
+    let ran = workbook::run(&flags, || squares(inputs, workers));
+    if let Some(squares) = ran.value {
+        for (position, square) in squares.iter().enumerate() {
+            let input = inputs.get(position).copied().unwrap_or_default();
+            println!("result {position}: {input} squared is {square}");
+        }
+    }
+}
+
+/// Squares `x`, slowly: some inputs take longer than others.
+fn square(x: u64) -> u64 {
+    thread::sleep(Duration::from_millis(1 + x % 3));
+    x * x
+}
+
+/// Squares `inputs` on a pool of `workers` threads; returns the squares.
+fn squares(inputs: &[u64], workers: usize) -> Vec<u64> {
+    let (job_sender, job_receiver) = bounded::<usize>(2).named("jobs");
     // TODO: a square alone does not say which job it belongs to.
-    let (result_sender, result_receiver) = unbounded::<usize>();
+    let (result_sender, result_receiver) = unbounded::<u64>().named("results");
     thread::scope(|scope| {
-        let (run, closed) = (&run, &closed);
-        scope.spawn(move || {
-            run.actor("main", |me| {
-                for n in 0..JOBS {
-                    me.step_when(
-                        "send",
-                        || !job_sender.is_full(),
-                        || {
-                            job_sender.send(n).expect("the workers hold the receiver");
-                            n
-                        },
-                    );
-                }
-                me.action("close queue", || {
-                    drop(job_sender);
-                    closed.store(true, Ordering::SeqCst);
-                });
-            })
-        });
-        for name in ["worker1", "worker2", "worker3"] {
+        for number in 1..=workers {
             let (jobs, results) = (job_receiver.clone(), result_sender.clone());
-            scope.spawn(move || {
-                run.actor(name, |me| {
-                    loop {
-                        let ready = || !jobs.is_empty() || closed.load(Ordering::SeqCst);
-                        let taken = me.step_when("take", ready, || match jobs.recv() {
-                            Ok(n) => Taken::Job(n),
-                            Err(_) => Taken::Closed,
-                        });
-                        let Taken::Job(n) = taken else { break };
-                        me.sleep(Duration::from_millis(5 * (n as u64 % 3))); // some jobs take longer
-                        me.step("square", || {
-                            let square = n * n;
-                            results.send(square).expect("main holds the receiver");
-                            square
-                        });
+            thread::Builder::new()
+                .name(format!("worker{number}"))
+                .spawn_scoped(scope, move || {
+                    // Ends when the queue is closed and empty.
+                    for position in jobs {
+                        let square = square(inputs[position]);
+                        results
+                            .send(square)
+                            .expect("main keeps the results' receiver");
                     }
                 })
-            });
+                .expect("the worker starts");
         }
-    });
-    drop(result_sender);
-    run.finish();
-    // TODO: these are in the order the workers finished, not the order of the jobs.
-    let squares: Vec<usize> = result_receiver.iter().collect();
-    for (n, square) in squares.iter().enumerate() {
-        println!("result {n}: {square}");
-    }
+        // Main keeps only the sending end of the jobs and the receiving end of the results.
+        drop(job_receiver);
+        drop(result_sender);
+        for position in 0..inputs.len() {
+            job_sender
+                .send(position)
+                .expect("the workers keep the receiver");
+        }
+        drop(job_sender); // close the queue: the workers stop once it is empty
+        // TODO: this keeps the squares in the order the workers finished them.
+        result_receiver.iter().collect()
+    })
 }

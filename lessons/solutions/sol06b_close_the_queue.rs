@@ -1,96 +1,93 @@
-//! Exercise 06b, close the queue. Main sends the jobs 0 to 7 into a bounded queue and three
-//! workers square them, but nobody ever closes the queue: when the jobs run out the workers wait
-//! for more forever. A replay reports them deadlocked, and a live run never ends. Close the queue
-//! once every job is sent, so that each worker finishes what is queued, sees the queue closed and
-//! empty, and stops. Every replay must end with every thread finished, and all eight results
-//! (`result 0: 0` to `result 7: 49`) must be printed, live too.
+//! Exercise 06b, close the queue.
+//!
+//! Task: a pool of `--workers` threads (3 unless told otherwise) squares the first `--jobs`
+//! numbers (8) of `INPUTS`, as in 06a: main puts the position of each job in a bounded queue
+//! named "jobs", each worker takes positions from it (`for position in jobs`) and sends
+//! `(position, square)` back through "results", and main puts each square in its place. But
+//! nobody closes the queue: when the jobs run out, the workers wait for more forever, and main
+//! waits for them. A replay reports the deadlock; live, the watchdog does. Close the queue once
+//! every job is sent, so that each worker finishes what is queued, finds the queue closed and
+//! empty, and stops, without a timeout: a worker must stop because the queue is closed, never
+//! because it waited a while.
+//!
+//! Invariant: in every schedule and every live run, the pool ends with every square in its
+//! place, and each worker stops because its `recv` found the queue closed (the last sender
+//! dropped) and empty.
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex06b -- --jobs 3 --workers 2 --explore
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex06b -- --seed 0    (one replay)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex06b                (live)
+//! Check it: cargo run --bin workbook -- check 06b
 #![forbid(unsafe_code)]
 
-use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{bounded, unbounded};
-use workbook::{Cli, Run};
-
-const JOBS: usize = 8;
-
-/// What a worker got from the queue, as the trace shows it.
-enum Taken {
-    Job(usize),
-    Closed,
-}
-
-impl fmt::Display for Taken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Taken::Job(n) => write!(f, "job {n}"),
-            Taken::Closed => write!(f, "none: closed"),
-        }
-    }
-}
+use workbook::sync::{NamedChannel, bounded, unbounded};
+use workbook::{Cli, thread};
 
 const PROGRAM: &str = "sol06b --manifest-path lessons/Cargo.toml";
+/// The numbers to square, in input order (which is not the order of their values).
+const INPUTS: [u64; 8] = [7, 3, 5, 0, 6, 1, 4, 2];
 
 fn main() {
-    let flags = Cli::new(PROGRAM, "exercise 06b: close the queue").parse();
-    let run = Run::new(PROGRAM, &flags, &["main", "worker1", "worker2", "worker3"]);
-    run.print_live_header();
-    let (job_sender, job_receiver) = bounded::<usize>(2);
-    let closed = AtomicBool::new(false); // tells the replay the queue is closed
-    // Each result carries its job's index: (n, square).
-    let (result_sender, result_receiver) = unbounded::<(usize, usize)>();
+    let mut cli = Cli::new(PROGRAM, "exercise 06b: close the queue");
+    cli.explorable();
+    let jobs = cli.number("--jobs", "N", "how many of the inputs to square", 8, 1..=8);
+    let workers = cli.number("--workers", "N", "worker threads", 3, 1..=4);
+    let flags = cli.parse();
+    let inputs = &INPUTS[..flags[jobs] as usize];
+    let workers = flags[workers] as usize;
+    let ran = workbook::run(&flags, || squares(inputs, workers));
+    if let Some(squares) = ran.value {
+        for (position, square) in squares.iter().enumerate() {
+            let input = inputs.get(position).copied().unwrap_or_default();
+            println!("result {position}: {input} squared is {square}");
+        }
+    }
+}
+
+/// Squares `x`, slowly: some inputs take longer than others.
+fn square(x: u64) -> u64 {
+    thread::sleep(Duration::from_millis(1 + x % 3));
+    x * x
+}
+
+/// Squares `inputs` on a pool of `workers` threads; returns the squares.
+fn squares(inputs: &[u64], workers: usize) -> Vec<u64> {
+    let (job_sender, job_receiver) = bounded::<usize>(2).named("jobs");
+    // Each result carries the position of its job: (position, square).
+    let (result_sender, result_receiver) = unbounded::<(usize, u64)>().named("results");
     thread::scope(|scope| {
-        let (run, closed) = (&run, &closed);
-        scope.spawn(move || {
-            run.actor("main", |me| {
-                for n in 0..JOBS {
-                    me.step_when(
-                        "send",
-                        || !job_sender.is_full(),
-                        || {
-                            job_sender.send(n).expect("the workers hold the receiver");
-                            n
-                        },
-                    );
-                }
-                me.action("close queue", || {
-                    drop(job_sender);
-                    closed.store(true, Ordering::SeqCst);
-                });
-            })
-        });
-        for name in ["worker1", "worker2", "worker3"] {
+        for number in 1..=workers {
             let (jobs, results) = (job_receiver.clone(), result_sender.clone());
-            scope.spawn(move || {
-                run.actor(name, |me| {
-                    loop {
-                        let ready = || !jobs.is_empty() || closed.load(Ordering::SeqCst);
-                        let taken = me.step_when("take", ready, || match jobs.recv() {
-                            Ok(n) => Taken::Job(n),
-                            Err(_) => Taken::Closed,
-                        });
-                        let Taken::Job(n) = taken else { break };
-                        me.sleep(Duration::from_millis(5 * (n as u64 % 3))); // some jobs take longer
-                        me.step("square", || {
-                            let square = n * n;
-                            results.send((n, square)).expect("main holds the receiver");
-                            square
-                        });
+            thread::Builder::new()
+                .name(format!("worker{number}"))
+                .spawn_scoped(scope, move || {
+                    // Ends when the queue is closed (every sender dropped) and empty.
+                    for position in jobs {
+                        let square = square(inputs[position]);
+                        results
+                            .send((position, square))
+                            .expect("main keeps the results' receiver");
                     }
                 })
-            });
+                .expect("the worker starts");
         }
-    });
-    drop(result_sender);
-    run.finish();
-    // The index puts each square in its job's place, whoever finished first.
-    let mut squares = [0; JOBS];
-    for (n, square) in result_receiver {
-        squares[n] = square;
-    }
-    for (n, square) in squares.iter().enumerate() {
-        println!("result {n}: {square}");
-    }
+        // Main keeps only the sending end of the jobs and the receiving end of the results.
+        drop(job_receiver);
+        drop(result_sender);
+        for position in 0..inputs.len() {
+            job_sender
+                .send(position)
+                .expect("the workers keep the receiver");
+        }
+        drop(job_sender); // close the queue: the workers finish what is queued, then stop
+        // The position puts each square in its place, whoever finished it first.
+        let mut squares = vec![0; inputs.len()];
+        for (position, square) in result_receiver {
+            squares[position] = square;
+        }
+        squares
+    })
 }

@@ -1,64 +1,102 @@
-//! Exercise 07b, one thread per core. The program counts the primes below 1 000 000 in 1000
-//! chunks, and starts one thread for every chunk: 1000 threads on a machine with a few cores,
-//! most of which only wait for a turn. Make it start exactly as many threads as the machine has
-//! cores (`std::thread::available_parallelism()`), each taking chunks until none is left, and
-//! keep the answer right (78498 primes). It prints `threads started: N`; keep that line true.
+//! Exercise 07b, one thread per core.
+//!
+//! Task: count the primes below `--chunks` x 1000 (1000 chunks: the primes below 1 000 000).
+//! Counting never waits for anything, so a thread beyond the number of cores only waits for a
+//! core. As written, the program starts one thread for every chunk: 1000 threads on a machine
+//! with a few cores. Make it start exactly as many threads as the machine can run at once,
+//! `thread::available_parallelism()`, each taking chunk numbers from a shared `AtomicUsize`
+//! named "next" (as in 07a) until none is left, so that the work is spread over all of them.
+//! Main only starts them and adds up what they found. Keep the answer right.
+//!
+//! Invariant: in every schedule and every live run, the total is the number of primes below
+//! chunks x 1000 (78498 below 1 000 000), each chunk counted once; exactly
+//! `available_parallelism()` threads besides main ran, and (with more than one core) more than
+//! one of them counted chunks.
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex07b -- --chunks 3 --explore
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex07b -- --chunks 12 --seed 1
+//!     cargo run --release --manifest-path lessons/Cargo.toml --bin ex07b     (live)
+//! Check it: cargo run --bin workbook -- check 07b
 #![forbid(unsafe_code)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
 use std::time::Instant;
 
-use workbook::Cli;
+use workbook::sync::{AtomicUsize, Ordering};
+use workbook::{Cli, thread};
 
 const PROGRAM: &str = "sol07b --manifest-path lessons/Cargo.toml";
-const CHUNKS: u64 = 1000;
+/// The numbers in one chunk.
 const SIZE: u64 = 1000;
 
-fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..n).take_while(|d| d * d <= n).all(|d| n % d != 0)
+fn main() {
+    let mut cli = Cli::new(PROGRAM, "exercise 07b: one thread per core");
+    cli.explorable();
+    let chunks = cli.number(
+        "--chunks",
+        "N",
+        "chunks of 1000 numbers to count",
+        1000,
+        1..=10_000,
+    );
+    let flags = cli.parse();
+    let chunks = flags[chunks] as usize;
+    let start = Instant::now();
+    let ran = workbook::run(&flags, || count(chunks));
+    if let Some(total) = ran.value {
+        println!("primes below {}: {total}", chunks as u64 * SIZE);
+        println!("took {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+    }
 }
 
-fn count_primes(chunk: u64) -> u64 {
-    let start = chunk * SIZE;
+/// True when `n` is prime, by trial division over the odd numbers.
+fn is_prime(n: u64) -> bool {
+    if n < 2 || n % 2 == 0 {
+        return n == 2;
+    }
+    let mut divisor = 3;
+    while divisor * divisor <= n {
+        if n % divisor == 0 {
+            return false;
+        }
+        divisor += 2;
+    }
+    true
+}
+
+/// The primes in chunk number `chunk`.
+fn count_primes(chunk: usize) -> u64 {
+    let start = chunk as u64 * SIZE;
     (start..start + SIZE).filter(|&n| is_prime(n)).count() as u64
 }
 
-fn main() {
-    let flags = Cli::new(PROGRAM, "exercise 07b: one thread per core").parse();
-    if flags.mode.is_replay() {
-        eprintln!(
-            "error: this exercise only runs live: leave out --seed, --schedule and --predict"
-        );
-        eprintln!("Try `cargo run --bin {PROGRAM} -- --help` for the flags.");
-        std::process::exit(2);
-    }
-    let start = Instant::now();
-    let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    let next_chunk = AtomicU64::new(0);
-    let mut threads_started = 0;
-    let total: u64 = thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for _ in 0..cores {
-            let next_chunk = &next_chunk;
-            handles.push(scope.spawn(move || {
-                let mut primes = 0;
-                loop {
-                    let chunk = next_chunk.fetch_add(1, Ordering::Relaxed);
-                    if chunk >= CHUNKS {
-                        break primes;
-                    }
-                    primes += count_primes(chunk);
-                }
-            }));
-            threads_started += 1;
-        }
+/// Counts the primes in chunks `0..chunks` on one thread per core; returns the total.
+fn count(chunks: usize) -> u64 {
+    let cores = thread::available_parallelism().map_or(1, |cores| cores.get());
+    let next = AtomicUsize::new(0).named("next");
+    thread::scope(|scope| {
+        let handles: Vec<_> = (1..=cores)
+            .map(|number| {
+                let next = &next;
+                thread::Builder::new()
+                    .name(format!("worker{number}"))
+                    .spawn_scoped(scope, move || {
+                        // Each worker takes the next chunk until none is left.
+                        let mut primes = 0;
+                        loop {
+                            let chunk = next.fetch_add(1, Ordering::Relaxed);
+                            if chunk >= chunks {
+                                return primes;
+                            }
+                            primes += count_primes(chunk);
+                        }
+                    })
+                    .expect("the worker starts")
+            })
+            .collect();
         handles
             .into_iter()
-            .map(|handle| handle.join().unwrap())
+            .map(|handle| handle.join().expect("counting does not panic"))
             .sum()
-    });
-    println!("threads started: {threads_started}");
-    println!("primes below {}: {total}", CHUNKS * SIZE);
-    println!("took {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+    })
 }

@@ -1,0 +1,74 @@
+//! Wrong answer to 07a: the next chunk number in a Mutex: right, but not the one atomic operation asked for.
+#![forbid(unsafe_code)]
+
+use workbook::sync::Mutex;
+use workbook::{Cli, thread};
+
+const PROGRAM: &str = "wrong07a_mutex --manifest-path lessons/Cargo.toml";
+/// The numbers in one chunk.
+const SIZE: u64 = 100;
+
+fn main() {
+    let mut cli = Cli::new(PROGRAM, "exercise 07a: hand out each chunk once");
+    cli.explorable();
+    let chunks = cli.number(
+        "--chunks",
+        "N",
+        "chunks of 100 numbers to count",
+        6,
+        1..=10_000,
+    );
+    let workers = cli.number("--workers", "N", "worker threads", 3, 1..=4);
+    let flags = cli.parse();
+    let (chunks, workers) = (flags[chunks] as usize, flags[workers] as usize);
+    let ran = workbook::run(&flags, || count(chunks, workers));
+    if let Some(total) = ran.value {
+        println!("primes below {}: {total}", chunks as u64 * SIZE);
+    }
+}
+
+/// True when `n` is prime, by trial division.
+fn is_prime(n: u64) -> bool {
+    n >= 2 && (2..n).take_while(|d| d * d <= n).all(|d| n % d != 0)
+}
+
+/// The primes in chunk number `chunk`.
+fn count_primes(chunk: usize) -> u64 {
+    let start = chunk as u64 * SIZE;
+    (start..start + SIZE).filter(|&n| is_prime(n)).count() as u64
+}
+
+/// Counts the primes in chunks `0..chunks` on `workers` threads that take chunk numbers from a
+/// shared counter; returns the total.
+fn count(chunks: usize, workers: usize) -> u64 {
+    let next = Mutex::new(0_usize).named("next");
+    thread::scope(|scope| {
+        let handles: Vec<_> = (1..=workers)
+            .map(|number| {
+                let next = &next;
+                thread::Builder::new()
+                    .name(format!("worker{number}"))
+                    .spawn_scoped(scope, move || {
+                        let mut primes = 0;
+                        loop {
+                            // Under the lock, the load and the store cannot be cut apart.
+                            let chunk = {
+                                let mut next = next.lock();
+                                *next += 1;
+                                *next - 1
+                            };
+                            if chunk >= chunks {
+                                return primes;
+                            }
+                            primes += count_primes(chunk);
+                        }
+                    })
+                    .expect("the worker starts")
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("counting does not panic"))
+            .sum()
+    })
+}
