@@ -45,8 +45,37 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 27] = [
+const WRONG_ANSWERS: [(&str, &str, &str); 36] = [
+    ("ex01a", "01a", "the printers did not take turns"),
+    (
+        "ex01b",
+        "01b",
+        "they did not stop when the boss raised the flag",
+    ),
     ("ex04a", "04a", "update"),
+    ("wrong01a_canned_text", "01a", "the toolkit saw nothing"),
+    (
+        "wrong01a_naps_instead_of_condvar",
+        "01a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
+    (
+        "wrong01a_notify_one",
+        "01a",
+        "the printers got stuck: DEADLOCK",
+    ),
+    ("wrong01a_one_thread", "01a", "only main ran"),
+    ("wrong01b_canned_text", "01b", "the toolkit saw nothing"),
+    (
+        "wrong01b_counts_instead_of_flag",
+        "01b",
+        "without reading the flag up",
+    ),
+    (
+        "wrong01b_looks_once",
+        "01b",
+        "they did not stop when the boss raised the flag",
+    ),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
     ("wrong04a_sleep_instead_of_lock", "04a", "update"),
