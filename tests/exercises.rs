@@ -45,12 +45,18 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 36] = [
+const WRONG_ANSWERS: [(&str, &str, &str); 44] = [
     ("ex01a", "01a", "the printers did not take turns"),
     (
         "ex01b",
         "01b",
         "they did not stop when the boss raised the flag",
+    ),
+    ("ex02a", "02a", "in the order the threads finished"),
+    (
+        "ex02b",
+        "02b",
+        "the worker's panic reached main through join",
     ),
     ("ex04a", "04a", "update"),
     ("wrong01a_canned_text", "01a", "the toolkit saw nothing"),
@@ -76,6 +82,16 @@ const WRONG_ANSWERS: [(&str, &str, &str); 36] = [
         "01b",
         "they did not stop when the boss raised the flag",
     ),
+    ("wrong02a_canned_text", "02a", "the toolkit saw nothing"),
+    (
+        "wrong02a_finishing_order_reprinted",
+        "02a",
+        "did `lock results`",
+    ),
+    ("wrong02a_one_thread", "02a", "only main ran"),
+    ("wrong02b_canned_text", "02b", "the toolkit saw nothing"),
+    ("wrong02b_failed_counts_as_zero", "02b", "Some(0)"),
+    ("wrong02b_worker_catches_its_panic", "02b", "did not panic"),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
     ("wrong04a_sleep_instead_of_lock", "04a", "update"),
