@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod exercises;
+pub mod fs;
 pub mod live;
 #[doc(hidden)]
 pub mod objects;

@@ -286,3 +286,63 @@ fn show() {
     });
     println!("{}\n{}", r.table(), r.outcome_line());
 }
+
+/// A writer writes one line in two `write_all` calls; a reader reads the file once.
+fn half_a_line(dir: &std::path::Path) -> String {
+    use std::io::Write;
+    use workbook::fs::{self, File};
+    let path = dir.join("log.txt");
+    let _ = std::fs::remove_file(&path);
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut file = File::options()
+                .append(true)
+                .create_new(true)
+                .open(&path)
+                .unwrap();
+            file.write_all(b"ab").unwrap();
+            file.write_all(b"c\n").unwrap();
+        });
+        let reader = scope.spawn(|| match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => format!("{:?}", error.kind()),
+        });
+        reader.join().unwrap()
+    })
+}
+
+#[test]
+fn a_read_can_land_between_two_writes_of_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let census = explore(10, 100_000, || half_a_line(dir.path()));
+    assert!(census.complete(), "{}", census.summary());
+    assert_eq!(sorted(&census), ["", "NotFound", "ab", r"abc\n"]);
+    // Each file operation is a row of the trace.
+    let (_, replayed) = replay_schedule(&[], || half_a_line(dir.path()));
+    let actions: Vec<String> = replayed.actions().into_iter().map(|(_, a)| a).collect();
+    for row in [
+        "create log.txt -> Ok",
+        "write \"ab\" to log.txt",
+        "write \"c\\n\" to log.txt",
+    ] {
+        assert!(actions.iter().any(|action| action == row), "{actions:?}");
+    }
+    // Live, they are std's operations.
+    let path = dir.path().join("log.txt");
+    assert_eq!(workbook::fs::read_to_string(&path).unwrap(), "abc\n");
+    // Opening and each `read` call are turns too.
+    let (text, replayed) = replay_seed(0, || {
+        use std::io::Read;
+        let mut text = String::new();
+        let mut file = workbook::fs::File::open(&path).unwrap();
+        file.read_to_string(&mut text).unwrap();
+        text
+    });
+    assert_eq!(text.as_deref(), Some("abc\n"));
+    let actions: Vec<String> = replayed.actions().into_iter().map(|(_, a)| a).collect();
+    assert_eq!(actions[0], "open log.txt -> Ok", "{actions:?}");
+    assert!(
+        actions.contains(&"read log.txt -> \"abc\\n\"".to_string()),
+        "{actions:?}"
+    );
+}
