@@ -45,7 +45,7 @@ fn programs() -> Vec<String> {
 /// Plausible wrong answers (`lessons/wrong/`, binaries of `lessons/Cargo.toml`) and the starters
 /// of the exercises judged on behaviour: (binary, exercise, words the failure must contain).
 /// Each must fail its exercise's check with the reason a student should read.
-const WRONG_ANSWERS: [(&str, &str, &str); 44] = [
+const WRONG_ANSWERS: [(&str, &str, &str); 53] = [
     ("ex01a", "01a", "the printers did not take turns"),
     (
         "ex01b",
@@ -58,6 +58,12 @@ const WRONG_ANSWERS: [(&str, &str, &str); 44] = [
         "02b",
         "the worker's panic reached main through join",
     ),
+    (
+        "ex03a",
+        "03a",
+        "its k-th read must see exactly k complete lines",
+    ),
+    ("ex03b", "03b", "the reader panicked"),
     ("ex04a", "04a", "update"),
     ("wrong01a_canned_text", "01a", "the toolkit saw nothing"),
     (
@@ -92,6 +98,29 @@ const WRONG_ANSWERS: [(&str, &str, &str); 44] = [
     ("wrong02b_canned_text", "02b", "the toolkit saw nothing"),
     ("wrong02b_failed_counts_as_zero", "02b", "Some(0)"),
     ("wrong02b_worker_catches_its_panic", "02b", "did not panic"),
+    ("wrong03a_canned_text", "03a", "the toolkit saw nothing"),
+    (
+        "wrong03a_naps_instead_of_condvar",
+        "03a",
+        "kept apart by sleeps, not by synchronisation",
+    ),
+    ("wrong03a_one_thread", "03a", "only main ran"),
+    (
+        "wrong03a_writer_does_not_wait",
+        "03a",
+        "its k-th read must see exactly k complete lines",
+    ),
+    ("wrong03b_canned_text", "03b", "the toolkit saw nothing"),
+    (
+        "wrong03b_counts_half_lines",
+        "03b",
+        "half a line, then reported `count 1`",
+    ),
+    (
+        "wrong03b_guesses_from_the_clock",
+        "03b",
+        "without reading the file first",
+    ),
     ("wrong04a_canned_text", "04a", "the toolkit saw nothing"),
     ("wrong04a_one_thread", "04a", "only main ran"),
     ("wrong04a_sleep_instead_of_lock", "04a", "update"),

@@ -6,8 +6,15 @@
 //! number, who raised and who read the flag), the same replays with sleeps of any length, and
 //! live runs several at once.
 
+use std::time::Duration;
+
 use super::judge::{self, Record};
-use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT};
+use super::{Exercise, Failure, Program};
+
+/// A check's limit per run: longer than the toolkit's stall timer
+/// ([`crate::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first, and
+/// long enough for an explorer's few hundred schedules on a machine busy with other checks.
+const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..6;
@@ -38,7 +45,7 @@ pub fn exercises() -> Vec<Exercise> {
                  turn_passed.notify_all();`. Why `notify_all` and not `notify_one`, with three \
                  printers?",
             ],
-            timeout: STALL_SAFE_TIMEOUT,
+            timeout: TIMEOUT,
             check: check_three_printers,
         },
         Exercise {
@@ -57,7 +64,7 @@ pub fn exercises() -> Vec<Exercise> {
                 "At the top of the printer's loop: `if stop.load(Ordering::Relaxed) { break; }`. \
                  The boss's `stop.store(true, Ordering::Relaxed)` stays as it is.",
             ],
-            timeout: STALL_SAFE_TIMEOUT,
+            timeout: TIMEOUT,
             check: check_stop_early,
         },
     ]

@@ -5,8 +5,15 @@
 //! every schedule (also with sleeps of any length), seeded replays (which thread measured or
 //! parsed what, which touched a shared object, which panicked), and live runs several at once.
 
+use std::time::Duration;
+
 use super::judge::{self, Record};
-use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT};
+use super::{Exercise, Failure, Program};
+
+/// A check's limit per run: longer than the toolkit's stall timer
+/// ([`crate::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first, and
+/// long enough for an explorer's few hundred schedules on a machine busy with other checks.
+const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The seeds every replay check of this lesson tries.
 const SEEDS: std::ops::Range<u64> = 0..6;
@@ -39,7 +46,7 @@ pub fn exercises() -> Vec<Exercise> {
                  }).expect(...)).collect();` then return `handles.into_iter().map(|handle| \
                  handle.join().expect(\"...\")).collect()` from the scope.",
             ],
-            timeout: STALL_SAFE_TIMEOUT,
+            timeout: TIMEOUT,
             check: check_results_in_order,
         },
         Exercise {
@@ -57,7 +64,7 @@ pub fn exercises() -> Vec<Exercise> {
                  handle.join().ok())`: a panicked thread then counts as `None`, which main \
                  prints as `failed`.",
             ],
-            timeout: STALL_SAFE_TIMEOUT,
+            timeout: TIMEOUT,
             check: check_survive_a_panic,
         },
     ]
