@@ -173,6 +173,9 @@ const WRONG_ANSWERS: [(&str, &str, &str); 53] = [
     ),
 ];
 
+/// How many wrong answers' checks run at once.
+const WRONG_ANSWERS_AT_ONCE: usize = 8;
+
 /// Builds the exercise programs under test once, in one cargo run, for all tests of this file.
 fn built() -> &'static Exercises {
     static BUILT: OnceLock<Result<Exercises, String>> = OnceLock::new();
@@ -392,26 +395,35 @@ fn every_wrong_answer_fails_with_the_reason_a_student_should_read() {
         listed,
         "every file in lessons/wrong is in WRONG_ANSWERS"
     );
-    let verdicts: Vec<(&str, Result<(), exercises::Failure>, &str)> = thread::scope(|scope| {
-        let running: Vec<_> = WRONG_ANSWERS
-            .iter()
-            .filter(|(bin, id, _)| {
-                let exercise = exercises::find(id).expect("a known exercise");
-                !(bin.starts_with("ex") && edited.iter().any(|name| name == exercise.starter))
-            })
-            .map(|&(bin, id, reason)| {
-                scope.spawn(move || {
-                    let exercise = exercises::find(id).expect("a known exercise");
-                    let program = Program::new(package.executable(bin), exercise.timeout);
-                    (bin, (exercise.check)(&program), reason)
+    let tested: Vec<(&str, &str, &str)> = WRONG_ANSWERS
+        .iter()
+        .filter(|(bin, id, _)| {
+            let exercise = exercises::find(id).expect("a known exercise");
+            !(bin.starts_with("ex") && edited.iter().any(|name| name == exercise.starter))
+        })
+        .copied()
+        .collect();
+    // A few checks at a time: each one's live runs still load each other, but fifty explorers
+    // at once on a small machine would outlast any check's time limit.
+    let mut verdicts: Vec<(&str, Result<(), exercises::Failure>, &str)> = Vec::new();
+    for batch in tested.chunks(WRONG_ANSWERS_AT_ONCE) {
+        verdicts.extend(thread::scope(|scope| {
+            let running: Vec<_> = batch
+                .iter()
+                .map(|&(bin, id, reason)| {
+                    scope.spawn(move || {
+                        let exercise = exercises::find(id).expect("a known exercise");
+                        let program = Program::new(package.executable(bin), exercise.timeout);
+                        (bin, (exercise.check)(&program), reason)
+                    })
                 })
-            })
-            .collect();
-        running
-            .into_iter()
-            .map(|handle| handle.join().expect("a check panicked"))
-            .collect()
-    });
+                .collect();
+            running
+                .into_iter()
+                .map(|handle| handle.join().expect("a check panicked"))
+                .collect::<Vec<_>>()
+        }));
+    }
     let mut wrong = Vec::new();
     for (bin, verdict, reason) in verdicts {
         match verdict {
