@@ -13,7 +13,7 @@
 //! each by its own printer.
 //!
 //! Run it (from the repository root):
-//!     cargo run --manifest-path lessons/Cargo.toml --bin ex01a -- --explore --up-to 5   (every schedule)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex01a -- --explore --up-to 3   (every schedule)
 //!     cargo run --manifest-path lessons/Cargo.toml --bin ex01a -- --seed 3              (one replay)
 //!     cargo run --manifest-path lessons/Cargo.toml --bin ex01a                          (live)
 //! Check it: cargo run --bin workbook -- check 01a
