@@ -1,27 +1,37 @@
-//! Exercise 03a, a Condvar handshake. The writer appends the lines `entry 1`, `entry 2`, ... to a
-//! file in a fresh temporary directory, and the reader reads the file once per line and reports
-//! what it saw. As handed out, nothing orders them: the reader may find no file at all, or several
-//! new lines at once. Make them take turns with a `Mutex` and a `Condvar` (as the printers of
-//! lesson 1 do): the reader's k-th read must see exactly k complete lines, and the writer must not
-//! write line k+1 before the reader has read line k. So the reader reports `1 line`, `2 lines`,
-//! `3 lines`, ... in every live run and every replay.
+//! Exercise 03a, a Condvar handshake between a writer and a reader of one file.
+//!
+//! Task: the writer creates `log.txt` in a fresh temporary directory and appends the lines
+//! `entry 1`, `entry 2`, ... (`--lines`, 3 unless told otherwise), each in two writes; the
+//! reader reads the whole file once per line and reports what it saw. As handed out, nothing
+//! orders them: the reader may find no file at all, half a line, or several new lines at once.
+//! Make them take turns with the `Mutex` named "progress" and a `Condvar` (as the printers of
+//! lesson 1 do): the reader's k-th read waits until line k is written, and the writer waits
+//! until the reader has read line k before it writes line k + 1. No sleeps: a nap is not a
+//! turn. Keep the two threads, writer and reader.
+//!
+//! Invariant: in every schedule and every live run, the reader's k-th read sees exactly k
+//! complete lines, and line k + 1 is written only after that read.
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex03a -- --explore --lines 2   (every schedule)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex03a -- --seed 3              (one replay)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex03a                          (live)
+//! Check it: cargo run --bin workbook -- check 03a
 #![forbid(unsafe_code)]
 
-use std::fs::{self, File};
 use std::io::{self, Write};
-use std::thread;
-use std::time::Duration;
+use std::path::Path;
 
-use parking_lot::{Condvar, Mutex};
 use tempfile::TempDir;
-use workbook::{Cli, Run};
+use workbook::Cli;
+use workbook::fs::{self, File};
+use workbook::sync::{Condvar, Mutex};
+use workbook::thread::{self, Builder};
 
 const PROGRAM: &str = "sol03a --manifest-path lessons/Cargo.toml";
-/// Live, each thread pauses this long after each of its steps.
-const GAP: Duration = Duration::from_millis(20);
 
 /// How far the two threads have got: lines written, and lines the reader has read.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Progress {
     written: u64,
     read: u64,
@@ -29,88 +39,88 @@ struct Progress {
 
 fn main() {
     let mut cli = Cli::new(PROGRAM, "exercise 03a: a Condvar handshake");
+    cli.explorable();
     let lines = cli.number("--lines", "N", "the writer writes N lines", 3, 1..=20);
     let flags = cli.parse();
     let lines = flags[lines];
-    let run = Run::new(PROGRAM, &flags, &["writer", "reader"]);
-    let dir = fresh_directory();
-    let path = dir.path().join("log.txt");
-    let progress = Mutex::new(Progress::default());
-    let changed = Condvar::new();
-    run.print_live_header();
-    thread::scope(|scope| {
-        scope.spawn(|| {
-            run.actor("writer", |me| {
-                let mut created = None;
-                me.action("create file", || {
-                    // create_new: never write through something already at the path.
-                    created = File::options()
-                        .write(true)
-                        .create_new(true)
-                        .open(&path)
-                        .ok();
-                });
-                let Some(mut file) = created else { return };
-                for n in 1..=lines {
-                    // Line n may be written only once the reader has read line n - 1.
-                    me.step_when(
-                        "write line",
-                        || progress.lock().read == n - 1,
-                        || {
-                            let mut progress = progress.lock();
-                            changed.wait_while(&mut progress, |progress| progress.read < n - 1);
-                            let _ = file.write_all(format!("entry {n}\n").as_bytes());
-                            progress.written = n;
-                            changed.notify_all();
-                            n
-                        },
-                    );
-                    me.sleep(GAP);
-                }
-            })
-        });
-        scope.spawn(|| {
-            run.actor("reader", |me| {
-                for k in 1..=lines {
-                    // Read k may happen only once line k is written.
-                    me.step_when(
-                        "read",
-                        || progress.lock().written >= k,
-                        || {
-                            let mut progress = progress.lock();
-                            changed.wait_while(&mut progress, |progress| progress.written < k);
-                            let seen = describe(fs::read(&path));
-                            progress.read = k;
-                            changed.notify_all();
-                            seen
-                        },
-                    );
-                    me.sleep(GAP);
-                }
-            })
-        });
+    let ran = workbook::run(&flags, || {
+        let dir = fresh_directory();
+        let found = handshake(&dir.path().join("log.txt"), lines);
+        let _ = dir.close();
+        found
     });
-    let _ = dir.close(); // remove the directory before `finish`, which may end the process
-    run.finish();
+    if let Some(found) = ran.value {
+        println!("the reader saw: {found}");
+    }
 }
 
-/// What the reader found: complete lines, and maybe half of the next one; or the error.
-fn describe(read: io::Result<Vec<u8>>) -> String {
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return "file not found".into(),
+/// The writer writes `lines` lines, the reader reads once per line; returns what each read saw.
+fn handshake(path: &Path, lines: u64) -> String {
+    let progress = Mutex::new(Progress::default()).named("progress");
+    let changed = Condvar::new().named("changed");
+    thread::scope(|scope| {
+        Builder::new()
+            .name("writer".to_string())
+            .spawn_scoped(scope, || -> io::Result<()> {
+                let mut file = File::options().append(true).create_new(true).open(path)?;
+                for n in 1..=lines {
+                    let mut progress = progress.lock();
+                    // Line n only once the reader has read line n - 1.
+                    changed.wait_while(&mut progress, |progress| progress.read < n - 1);
+                    for half in line_in_two_halves(n) {
+                        file.write_all(half.as_bytes())?;
+                    }
+                    progress.written = n;
+                    changed.notify_all(); // line n is there
+                }
+                Ok(())
+            })
+            .expect("the operating system starts a thread");
+        let reader = Builder::new()
+            .name("reader".to_string())
+            .spawn_scoped(scope, || {
+                let mut found = Vec::new();
+                for k in 1..=lines {
+                    let mut progress = progress.lock();
+                    // Read k only once line k is written.
+                    changed.wait_while(&mut progress, |progress| progress.written < k);
+                    found.push(describe(fs::read_to_string(path)));
+                    progress.read = k;
+                    changed.notify_all(); // line k has been read
+                }
+                found
+            })
+            .expect("the operating system starts a thread");
+        match reader.join() {
+            Ok(found) => found.join(", "),
+            Err(_) => "the reader panicked".to_string(),
+        }
+    })
+}
+
+/// Line `n`, in the two pieces the writer writes one after the other.
+fn line_in_two_halves(n: u64) -> [String; 2] {
+    let line = format!("entry {n}\n");
+    let (first, rest) = line.split_at(3);
+    [first.to_string(), rest.to_string()]
+}
+
+/// What a read found: no file, complete lines, and maybe half of the next one.
+fn describe(read: io::Result<String>) -> String {
+    let text = match read {
+        Ok(text) => text,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return "no file".into(),
         Err(error) => return format!("error: {error}"),
     };
-    let complete = bytes.iter().filter(|&&byte| byte == b'\n').count();
-    let lines = if complete == 1 {
-        "1 line".to_string()
-    } else {
-        format!("{complete} lines")
+    let complete = text.matches('\n').count();
+    let lines = match complete {
+        1 => "1 line".to_string(),
+        n => format!("{n} lines"),
     };
-    if bytes.last().is_some_and(|&byte| byte != b'\n') {
-        format!("{lines} + half a line")
-    } else {
+    if text.ends_with('\n') || text.is_empty() {
         lines
+    } else {
+        format!("{lines} + half a line")
     }
 }
 

@@ -1,84 +1,109 @@
-//! Exercise 03b, a careful reader. The writer creates a log file in a fresh temporary directory
-//! and appends lines to it, each line in two writes, and signals nobody: leave it as it is, as if
-//! it were another program you cannot change. The reader looks at the file now and then and
-//! reports how many lines it holds. As handed out, the reader crashes when the file is not there
-//! yet, and counts half a line as a line. Make the reader report `0` while there is no file, and
-//! count only complete lines (those that end in a newline): in every live run and every replay,
-//! each number the reader reports must be the number of complete lines in the file at that
-//! moment.
+//! Exercise 03b, a careful reader.
+//!
+//! Task: the writer creates `log.txt` in a fresh temporary directory and appends lines to it
+//! (`--lines`, 3 unless told otherwise), each line in two writes, napping between writes, and
+//! signals nobody: leave it as it is, as if it were another program you cannot change. The
+//! reader looks at the file now and then and reports how many lines it holds. As handed out,
+//! the reader crashes when the file is not there yet, and counts half a line as a line. Fix
+//! `complete_lines`: no file yet is 0 lines, and only a line that ends in a newline counts.
+//! The reader must count what it read, not guess from the time.
+//!
+//! Invariant: in every schedule and every live run, each number the reader reports is the
+//! number of complete lines in what its read just before found (0 when there was no file),
+//! and the reader never crashes.
+//!
+//! Run it (from the repository root):
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex03b -- --explore   (every schedule)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex03b -- --seed 3    (one replay)
+//!     cargo run --manifest-path lessons/Cargo.toml --bin ex03b                (live)
+//! Check it: cargo run --bin workbook -- check 03b
 #![forbid(unsafe_code)]
 
-use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
-use std::thread;
 use std::time::Duration;
 
 use tempfile::TempDir;
-use workbook::{Actor, Cli, Run};
+use workbook::fs::{self, File};
+use workbook::thread::{self, Builder};
+use workbook::{Cli, guess, say};
 
 const PROGRAM: &str = "sol03b --manifest-path lessons/Cargo.toml";
-/// Live, the writer pauses this long between writes; the reader a little longer between reads.
+/// The writer naps this long before each write; the reader a little longer after each read.
 const WRITE_GAP: Duration = Duration::from_millis(20);
 const READ_GAP: Duration = Duration::from_millis(30);
 
 fn main() {
     let mut cli = Cli::new(PROGRAM, "exercise 03b: a careful reader");
+    cli.explorable();
     let lines = cli.number("--lines", "N", "the writer writes N lines", 3, 1..=20);
     let flags = cli.parse();
     let lines = flags[lines];
-    let run = Run::new(PROGRAM, &flags, &["writer", "reader"]);
-    let dir = fresh_directory();
-    let path = dir.path().join("log.txt");
-    run.print_live_header();
-    thread::scope(|scope| {
-        scope.spawn(|| run.actor("writer", |me| write(me, &path, lines)));
-        scope.spawn(|| {
-            run.actor("reader", |me| {
-                for _ in 0..=lines {
-                    me.step("count", || complete_lines(fs::read(&path)));
-                    me.sleep(READ_GAP);
-                }
-            })
-        });
+    let ran = workbook::run(&flags, || {
+        let dir = fresh_directory();
+        let counts = writer_and_reader(&dir.path().join("log.txt"), lines);
+        let _ = dir.close();
+        counts
     });
-    let _ = dir.close(); // remove the directory before `finish`, which may end the process
-    run.finish();
-}
-
-/// The number of complete lines: no file yet is 0 lines, and a last line without its newline
-/// is not a line yet (the writer may be in the middle of it).
-fn complete_lines(read: io::Result<Vec<u8>>) -> String {
-    match read {
-        Ok(bytes) => bytes
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count()
-            .to_string(),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => "0".to_string(),
-        Err(error) => format!("error: {error}"),
+    if let Some(counts) = ran.value {
+        println!("the reader counted: {counts}");
     }
 }
 
+/// The number of complete lines in what a read found.
+fn complete_lines(read: io::Result<String>) -> usize {
+    match read {
+        // A complete line ends in a newline; a last piece without one is not a line yet.
+        Ok(text) => text.matches('\n').count(),
+        // No file yet: the writer has not created it, so there are no lines.
+        Err(error) if error.kind() == io::ErrorKind::NotFound => 0,
+        Err(error) => {
+            eprintln!("the reader could not read the file: {error}");
+            0
+        }
+    }
+}
+
+/// The reader counts the lines `lines + 1` times while the writer writes; returns the counts.
+fn writer_and_reader(path: &Path, lines: u64) -> String {
+    thread::scope(|scope| {
+        Builder::new()
+            .name("writer".to_string())
+            .spawn_scoped(scope, || write(path, lines))
+            .expect("the operating system starts a thread");
+        let reader = Builder::new()
+            .name("reader".to_string())
+            .spawn_scoped(scope, || {
+                let mut counts = Vec::new();
+                for _ in 0..=lines {
+                    let count = complete_lines(fs::read_to_string(path));
+                    say!("count {}", guess(count));
+                    counts.push(count.to_string());
+                    thread::sleep(READ_GAP);
+                }
+                counts
+            })
+            .expect("the operating system starts a thread");
+        match reader.join() {
+            Ok(counts) => counts.join(", "),
+            Err(_) => "the reader panicked".to_string(),
+        }
+    })
+}
+
 /// The writer: leave it as it is. It creates the file, then writes each line in two pieces.
-fn write(me: &Actor<'_>, path: &Path, lines: u64) {
-    me.sleep(WRITE_GAP);
-    let mut created = None;
-    me.action("create file", || {
-        created = File::options().write(true).create_new(true).open(path).ok();
-    });
-    let Some(mut file) = created else { return };
+fn write(path: &Path, lines: u64) -> io::Result<()> {
+    thread::sleep(WRITE_GAP);
+    let mut file = File::options().append(true).create_new(true).open(path)?;
     for n in 1..=lines {
         let line = format!("entry {n}\n");
         let (first, rest) = line.split_at(3);
         for piece in [first, rest] {
-            me.step("write", || {
-                let _ = file.write_all(piece.as_bytes());
-                format!("{piece:?}")
-            });
-            me.sleep(WRITE_GAP);
+            file.write_all(piece.as_bytes())?;
+            thread::sleep(WRITE_GAP);
         }
     }
+    Ok(())
 }
 
 /// A fresh private directory under the system's temporary directory (never the current one).

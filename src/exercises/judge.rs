@@ -306,10 +306,47 @@ pub fn seeded_replays(
     invariant: &str,
     judge: impl Fn(&Record) -> Result<(), String>,
 ) -> Result<(), Failure> {
+    replays(program, args, seeds, &[], invariant, judge)
+}
+
+/// [`seeded_replays`] again, with every sleep allowed to last any time
+/// ([`crate::thread::ANY_DELAY_VAR`]): a program whose threads time each other with naps, where
+/// the task asks them to look at a flag or wait for a signal, breaks the rule here.
+pub fn seeded_replays_with_any_delay(
+    program: &Program,
+    args: &[&str],
+    seeds: std::ops::Range<u64>,
+    invariant: &str,
+    judge: impl Fn(&Record) -> Result<(), String>,
+) -> Result<(), Failure> {
+    let env = [(crate::thread::ANY_DELAY_VAR, "1")];
+    replays(program, args, seeds, &env, invariant, |record| {
+        judge(record).map_err(|reason| {
+            format!(
+                "{reason}, once a sleep may last longer than asked (a busy machine can delay \
+                 any thread at any moment): your threads are timed by sleeps, not by \
+                 synchronisation"
+            )
+        })
+    })
+}
+
+fn replays(
+    program: &Program,
+    args: &[&str],
+    seeds: std::ops::Range<u64>,
+    env: &[(&str, &str)],
+    invariant: &str,
+    judge: impl Fn(&Record) -> Result<(), String>,
+) -> Result<(), Failure> {
+    let prefix: String = env
+        .iter()
+        .map(|(name, value)| format!("{name}={value} "))
+        .collect();
     for seed in seeds {
         let seed = seed.to_string();
         let run: Vec<&str> = [args, &["--seed", &seed]].concat();
-        let record = program.observe(&run)?;
+        let record = program.observe_with(&run, env)?;
         if record.mode() != "replay" {
             return Err(Failure::new(format!(
                 "(run with {}) your program did not replay: run the threads inside \
@@ -320,9 +357,10 @@ pub fn seeded_replays(
         if let Err(reason) = judge(&record) {
             return Err(Failure::new(format!(
                 "{reason}\n\
-                 Your program's own interleaving (replay with {runs}):\n\n{table}\n{ending}\n\n\
+                 Your program's own interleaving (replay with {prefix}{runs}):\n\n{table}\n\
+                 {ending}\n\n\
                  Invariant broken: {invariant}\n\
-                 Replay it: {command}\n",
+                 Replay it: {prefix}{command}\n",
                 runs = run.join(" "),
                 table = indent(&record.table()),
                 ending = indent(&record.ending_text()),

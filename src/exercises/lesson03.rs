@@ -1,11 +1,24 @@
 //! Exercises of lesson 3 (a writer, a reader and a file): a Condvar handshake in which the
 //! reader sees exactly one new line per read (03a), and a careful reader that counts only
 //! complete lines of a writer it cannot change (03b).
+//!
+//! Each check judges what the toolkit saw the student's own program do (see [`super::judge`]):
+//! every schedule at a small size (also with sleeps of any length), seeded replays at a larger
+//! one (each write and each read of the file, in the order they happened, and what each read
+//! found), and live runs several at once.
 
-use super::{Exercise, Failure, Program, STALL_SAFE_TIMEOUT, Table, finished_table, live_values};
+use std::time::Duration;
+
+use super::judge::{self, Record};
+use super::{Exercise, Failure, Program};
+
+/// A check's limit per run: longer than the toolkit's stall timer
+/// ([`crate::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first, and
+/// long enough for an explorer's few hundred schedules on a machine busy with other checks.
+const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The seeds every replay check of this lesson tries.
-const SEEDS: std::ops::Range<u64> = 0..12;
+const SEEDS: std::ops::Range<u64> = 0..6;
 
 /// The exercises of lesson 3.
 pub fn exercises() -> Vec<Exercise> {
@@ -17,19 +30,19 @@ pub fn exercises() -> Vec<Exercise> {
             solution: "sol03a_condvar_handshake.rs",
             hints: [
                 "Both threads must wait for each other: the reader until the next line is \
-                 written, the writer until the reader has read the last one. Keep one shared \
-                 record of how far each has got, and wake the other whenever it changes.",
-                "Share a `parking_lot::Mutex` holding two counts (lines written, lines read) and \
-                 a `parking_lot::Condvar`. Wait with `changed.wait_while(&mut guard, |p| ...)`, \
-                 update the count, then `changed.notify_all()`. In a replay, tell the scheduler \
-                 when each step may run with `me.step_when(label, ready, work)`, as lesson 1's \
-                 strict turns do.",
-                "Writer, line n: `me.step_when(\"write line\", || progress.lock().read == n - 1, \
-                 || { let mut p = progress.lock(); changed.wait_while(&mut p, |p| p.read < n - \
-                 1); /* write */ p.written = n; changed.notify_all(); n })`. Reader, read k: the \
-                 same with `written >= k`, then `p.read = k`.",
+                 written, the writer until the reader has read the last one. `progress` already \
+                 records how far each has got; what is missing is a way to sleep until the \
+                 other has moved, and to wake the other after moving.",
+                "Add `let changed = Condvar::new().named(\"changed\");`. Keep the guard of \
+                 `progress` in a variable, wait with `changed.wait_while(&mut progress, \
+                 |progress| ...)` (it lets the lock go while it sleeps), update the count, then \
+                 `changed.notify_all()`.",
+                "Writer, line n: `let mut progress = progress.lock(); changed.wait_while(&mut \
+                 progress, |progress| progress.read < n - 1);` then the two writes, \
+                 `progress.written = n; changed.notify_all();`. Reader, read k: the same with \
+                 `progress.written < k`, then the read, `progress.read = k;` and the notify.",
             ],
-            timeout: STALL_SAFE_TIMEOUT,
+            timeout: TIMEOUT,
             check: check_condvar_handshake,
         },
         Exercise {
@@ -40,173 +53,278 @@ pub fn exercises() -> Vec<Exercise> {
             hints: [
                 "Two things can be true when the reader looks: the file is not there yet, and \
                  the last line is only half written. Neither is an error for this reader.",
-                "`fs::read(&path)` returns an `io::Result`; match on it, and treat an error whose \
-                 `kind()` is `io::ErrorKind::NotFound` as zero lines. A complete line ends in \
-                 `\\n`, so count the newline bytes instead of using `lines()`, which also counts a \
-                 last line without its newline.",
-                "`match fs::read(&path) { Ok(bytes) => bytes.iter().filter(|&&byte| byte == \
-                 b'\\n').count().to_string(), Err(error) if error.kind() == \
-                 io::ErrorKind::NotFound => \"0\".to_string(), Err(error) => format!(\"error: \
-                 {error}\") }`",
+                "`complete_lines` gets the `io::Result<String>` of the read; match on it, and \
+                 treat an error whose `kind()` is `io::ErrorKind::NotFound` as zero lines. A \
+                 complete line ends in `\\n`, so count the newlines instead of using `lines()`, \
+                 which also counts a last line without its newline.",
+                "`match read { Ok(text) => text.matches('\\n').count(), Err(error) if \
+                 error.kind() == io::ErrorKind::NotFound => 0, Err(error) => { eprintln!(...); \
+                 0 } }`",
             ],
-            timeout: STALL_SAFE_TIMEOUT,
+            timeout: TIMEOUT,
             check: check_careful_reader,
         },
     ]
 }
 
-fn columns(table: &Table, run: &str) -> Result<(usize, usize), Failure> {
-    match (table.column("writer"), table.column("reader")) {
-        (Some(writer), Some(reader)) => Ok((writer, reader)),
-        _ => Err(Failure::new(format!(
-            "{run} the trace should have the threads writer and reader; it has {}",
-            table.actors.join(", ")
-        ))),
+/// What a `read log.txt -> ...` row found: `None` for no file, else the complete lines and
+/// whether half a line followed them. `Err` for a row that is not a read of log.txt.
+fn read_found(action: &str) -> Option<Result<Option<(usize, bool)>, String>> {
+    let found = action.strip_prefix("read log.txt -> ")?;
+    if found == "Err(NotFound)" {
+        return Some(Ok(None));
+    }
+    if found.starts_with("Err(") {
+        return Some(Err(format!("a read of log.txt failed: {found}")));
+    }
+    // The text is shown as Rust writes a string literal: a newline is the two characters `\n`.
+    let complete = found.matches("\\n").count();
+    let half = !(found == "\"\"" || found.ends_with("\\n\""));
+    Some(Ok(Some((complete, half))))
+}
+
+/// `1 line`, `2 lines`, ..., with `+ half a line` or `no file`.
+fn found_text(found: Option<(usize, bool)>) -> String {
+    match found {
+        None => "no file".to_string(),
+        Some((complete, half)) => format!(
+            "{}{}",
+            if complete == 1 {
+                "1 line".to_string()
+            } else {
+                format!("{complete} lines")
+            },
+            if half { " + half a line" } else { "" }
+        ),
     }
 }
 
-/// `1 line`, `2 lines`, ...
-fn lines_text(k: usize) -> String {
-    if k == 1 {
-        "1 line".to_string()
-    } else {
-        format!("{k} lines")
+/// 03a's outcome must be `1 line, 2 lines, ...` up to `lines`.
+fn one_more_line_each_read(outcome: &str, lines: u64) -> Result<(), String> {
+    let expected: Vec<String> = (1..=lines as usize)
+        .map(|k| found_text(Some((k, false))))
+        .collect();
+    let expected = expected.join(", ");
+    if outcome == expected {
+        return Ok(());
     }
+    if outcome.starts_with("DEADLOCK") {
+        return Err(format!(
+            "the writer and the reader got stuck: {outcome}. Each wait must end when the other \
+             has moved on, and each move must notify"
+        ));
+    }
+    Err(format!(
+        "the reader saw `{outcome}`: its k-th read must see exactly k complete lines, \
+         `{expected}`"
+    ))
 }
 
-/// 03a: read k sees k lines, and line k + 1 is written only after read k.
+/// 03a: every schedule of 2 lines (also with sleeps of any length) has the reader see 1 line,
+/// then 2; seeded replays of 4 lines show, row by row, each read seeing exactly one more line,
+/// each line written only after the read before it, a Condvar wait and no naps; 2 live runs
+/// at once of 5 lines see one more line each read.
 fn check_condvar_handshake(program: &Program) -> Result<(), Failure> {
-    const LINES: usize = 3;
-    for seed in SEEDS {
-        let seed = seed.to_string();
-        let run = format!("with --seed {seed}");
-        let out = program.run_ok(&["--seed", &seed])?;
-        let table = finished_table(&out, &run)?;
-        let (writer, reader) = columns(&table, &run)?;
-        let reads: Vec<(usize, &str)> = table
-            .steps
-            .iter()
-            .filter(|step| step.actor == reader)
-            .filter_map(|step| step.value("read").map(|value| (step.number, value)))
-            .collect();
-        let writes: Vec<usize> = table
-            .steps
-            .iter()
-            .filter(|step| step.actor == writer && step.is("write line"))
-            .map(|step| step.number)
-            .collect();
-        if reads.len() != LINES || writes.len() != LINES {
-            return Err(Failure::new(format!(
-                "{run} expected {LINES} `write line` steps and {LINES} `read` steps, got {} and \
-                 {}",
-                writes.len(),
-                reads.len()
-            )));
+    let invariant = "the reader's k-th read sees exactly k complete lines, and line k + 1 is \
+                     written only after that read";
+    // The solution has 44 schedules; the cap keeps a wrong answer's check short.
+    let bound = ["--preemptions", "20", "--max-schedules", "300"];
+    judge::every_schedule(program, &["--lines", "2"], &bound, invariant, |outcome| {
+        one_more_line_each_read(outcome, 2)
+    })?;
+    judge::every_schedule_with_any_delay(
+        program,
+        &["--lines", "2"],
+        &bound,
+        invariant,
+        |outcome| one_more_line_each_read(outcome, 2),
+    )?;
+    judge::seeded_replays(program, &["--lines", "4"], SEEDS, invariant, |record| {
+        judge::finished(record)?;
+        handshake_rows(record, 4)?;
+        one_more_line_each_read(&record.outcome(), 4)
+    })?;
+    judge::live_runs(program, &["--lines", "5"], 2, |record| {
+        judge::finished(record)?;
+        one_more_line_each_read(&record.outcome(), 5)
+    })
+}
+
+/// 03a's rule on the rows of one replay of `lines` lines.
+fn handshake_rows(record: &Record, lines: usize) -> Result<(), String> {
+    judge::thread_count(record, 2)?;
+    for name in ["writer", "reader"] {
+        if !record.threads().iter().any(|thread| thread == name) {
+            return Err(format!(
+                "the threads should be writer and reader; this run had {}",
+                record.threads()[1..].join(", ")
+            ));
         }
-        for (k, (step, value)) in reads.iter().enumerate() {
-            let expected = lines_text(k + 1);
-            if *value != expected {
-                return Err(Failure::new(format!(
-                    "{run} read {} (step {step}) saw `{value}`, but read {} must see exactly \
-                     `{expected}`",
-                    k + 1,
-                    k + 1
-                )));
+        if let Some(nap) =
+            (record.actions_of(name).iter()).find(|action| action.starts_with("sleep"))
+        {
+            return Err(format!(
+                "the {name} did `{nap}`: a nap is not a turn. Each thread waits on the Condvar \
+                 until the other has moved on"
+            ));
+        }
+    }
+    // Lines completed so far, counted from the writer's rows as they happen.
+    let mut written = 0;
+    let mut reads = 0;
+    for row in record.actions() {
+        if row.thread == "writer" && row.action.starts_with("write ") {
+            let is_line_end = row.action.ends_with("\\n\" to log.txt");
+            if !is_line_end && written > reads {
+                return Err(format!(
+                    "the writer began line {} (`{}`) before the reader had read line {written}: \
+                     the writer must wait until the reader has read the line before",
+                    written + 1,
+                    row.action
+                ));
             }
-            if let Some(&next_write) = writes.get(k + 1) {
-                if next_write < *step {
-                    return Err(Failure::new(format!(
-                        "{run} line {} was written at step {next_write}, before the reader had \
-                         read line {} (step {step}): the writer must wait for the reader",
-                        k + 2,
-                        k + 1
-                    )));
+            if is_line_end {
+                written += 1;
+            }
+        }
+        if row.thread == "reader" {
+            if let Some(found) = read_found(&row.action) {
+                reads += 1;
+                let found = found?;
+                if found != Some((reads, false)) {
+                    return Err(format!(
+                        "read {reads} saw {}, but read {reads} must see exactly {}: the reader \
+                         must wait until line {reads} is written, and the writer until the \
+                         reader has read it",
+                        found_text(found),
+                        found_text(Some((reads, false)))
+                    ));
                 }
             }
         }
     }
-    let run = "in a live run with --lines 5";
-    let out = program.run_ok(&["--lines", "5"])?;
-    let seen = live_values(&out, "read");
-    let expected: Vec<String> = (1..=5).map(lines_text).collect();
-    if seen != expected {
-        return Err(Failure::expected(
-            &format!("{run} the reader's reads"),
-            expected.join(", "),
-            seen.join(", "),
+    if reads != lines || written != lines {
+        return Err(format!(
+            "the writer completed {written} lines and the reader read {reads} times: expected \
+             {lines} of each"
+        ));
+    }
+    if !(record.actions().iter()).any(|row| row.action.starts_with("wait on ")) {
+        return Err(
+            "nobody ever waited on a Condvar: the reader waits (`Condvar::wait_while`) until \
+             the line is written, the writer until it has been read"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// 03b's outcome: the counts, never a crash, never more than `lines`, never going down.
+fn counts_make_sense(outcome: &str, lines: usize) -> Result<(), String> {
+    if outcome == "the reader panicked" {
+        return Err(
+            "the reader panicked: when the file is not there yet it holds no lines, which is \
+             not a reason to crash"
+                .to_string(),
+        );
+    }
+    let counts: Option<Vec<usize>> = outcome
+        .split(", ")
+        .map(|count| count.parse().ok())
+        .collect();
+    let Some(counts) = counts else {
+        return Err(format!(
+            "the run ended with `{outcome}`: expected the reader's counts"
+        ));
+    };
+    if counts.len() != lines + 1 {
+        return Err(format!(
+            "the reader counted {} times ({outcome}): it reads {} times",
+            counts.len(),
+            lines + 1
+        ));
+    }
+    if let Some(count) = counts.iter().find(|count| **count > lines) {
+        return Err(format!(
+            "the reader counted {count} lines, more than the {lines} the writer writes"
+        ));
+    }
+    if counts.windows(2).any(|pair| pair[1] < pair[0]) {
+        return Err(format!(
+            "the reader's counts went down ({outcome}): the writer only appends"
         ));
     }
     Ok(())
 }
 
-/// 03b: every count equals the complete lines written before it, in the trace.
-fn check_careful_reader(program: &Program) -> Result<(), Failure> {
-    for seed in SEEDS {
-        let seed = seed.to_string();
-        let run = format!("with --seed {seed}");
-        let out = program.run_ok(&["--seed", &seed])?;
-        let table = finished_table(&out, &run)?;
-        let (writer, reader) = columns(&table, &run)?;
-        let mut complete = 0;
-        let mut counts = 0;
-        for step in &table.steps {
-            if step.actor == writer {
-                if step
-                    .value("write")
-                    .is_some_and(|piece| piece.ends_with("\\n\""))
-                {
-                    complete += 1;
-                }
-            } else if step.actor == reader {
-                let Some(count) = step.value("count") else {
-                    continue;
-                };
-                counts += 1;
-                if count != complete.to_string() {
-                    return Err(Failure::new(format!(
-                        "{run} at step {} the reader counted `{count}`, but the file held {} \
-                         complete lines then{}",
-                        step.number,
-                        complete,
-                        if complete == 0 && !written_before(&table, writer, step.number) {
-                            " (it did not exist yet: that is 0 lines)"
-                        } else {
-                            " (a line without its newline is not complete)"
-                        }
-                    )));
-                }
-            }
+/// 03b's rule on the rows of one replay: each `count N` of the reader follows its own read of
+/// log.txt, and N is the number of complete lines that read found (0 for no file).
+fn counts_match_reads(record: &Record, lines: usize) -> Result<(), String> {
+    judge::thread_count(record, 2)?;
+    let mut last_read: Option<Option<(usize, bool)>> = None;
+    let mut counts = 0;
+    for action in record.actions_of("reader") {
+        if let Some(found) = read_found(&action) {
+            last_read = Some(found?);
+            continue;
         }
-        if counts == 0 {
-            return Err(Failure::new(format!(
-                "{run} the reader has no `count` steps: keep `me.step(\"count\", ...)`"
-            )));
-        }
-    }
-    let run = "in a live run with --lines 5";
-    let out = program.run_ok(&["--lines", "5"])?;
-    let mut last = 0;
-    for count in live_values(&out, "count") {
-        let Ok(count) = count.parse::<u64>() else {
-            return Err(Failure::new(format!(
-                "{run} the reader reported `count {count}`, which is not a number"
-            )));
+        let Some(count) = action.strip_prefix("count ") else {
+            continue;
         };
-        if count < last || count > 5 {
-            return Err(Failure::new(format!(
-                "{run} the reader counted {count} after {last}: counts of an append-only file \
-                 never go down, and never pass 5"
-            )));
+        counts += 1;
+        let Some(found) = last_read.take() else {
+            return Err(format!(
+                "the reader reported `count {count}` without reading the file first: it must \
+                 count what a read of log.txt found, not guess"
+            ));
+        };
+        let complete = found.map_or(0, |(complete, _)| complete);
+        if count != complete.to_string() {
+            return Err(format!(
+                "the reader read the file and found {}, then reported `count {count}`: that \
+                 is {complete} complete line{}",
+                found_text(found),
+                if complete == 1 { "" } else { "s" }
+            ));
         }
-        last = count;
     }
-    Ok(())
+    if counts != lines + 1 {
+        return Err(format!(
+            "the reader reported {counts} counts: it reads and counts {} times",
+            lines + 1
+        ));
+    }
+    counts_make_sense(&record.outcome(), lines)
 }
 
-/// True when the writer created its file before step `number`.
-fn written_before(table: &Table, writer: usize, number: usize) -> bool {
-    table
-        .steps
-        .iter()
-        .any(|step| step.actor == writer && step.number < number && step.is("create file"))
+/// 03b: every schedule (also with sleeps of any length) ends without a crash, with sensible
+/// counts; seeded replays of 3 lines, with exact naps and with naps of any length (more half
+/// lines, more missing files), have each count match the read before it; 2 live runs at once.
+fn check_careful_reader(program: &Program) -> Result<(), Failure> {
+    let invariant = "each number the reader reports is the number of complete lines its read \
+                     just before found (0 when there was no file), and the reader never crashes";
+    let bound = ["--preemptions", "20", "--max-schedules", "300"];
+    judge::every_schedule(program, &["--lines", "2"], &bound, invariant, |outcome| {
+        counts_make_sense(outcome, 2)
+    })?;
+    judge::every_schedule_with_any_delay(
+        program,
+        &["--lines", "2"],
+        &bound,
+        invariant,
+        |outcome| counts_make_sense(outcome, 2),
+    )?;
+    let args = ["--lines", "3"];
+    judge::seeded_replays(program, &args, SEEDS, invariant, |record| {
+        judge::finished(record)?;
+        counts_match_reads(record, 3)
+    })?;
+    judge::seeded_replays_with_any_delay(program, &args, SEEDS, invariant, |record| {
+        judge::finished(record)?;
+        counts_match_reads(record, 3)
+    })?;
+    judge::live_runs(program, &args, 2, |record| {
+        judge::finished(record)?;
+        counts_make_sense(&record.outcome(), 3)
+    })
 }

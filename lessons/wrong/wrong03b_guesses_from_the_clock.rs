@@ -1,0 +1,89 @@
+//! Wrong answer to 03b: the reader does not read the file: it works out from its own naps
+//! and the writer's how many lines should be there by now.
+#![forbid(unsafe_code)]
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use workbook::fs::File;
+use workbook::thread::{self, Builder};
+use workbook::{Cli, guess, say};
+
+const PROGRAM: &str = "wrong03b_guesses_from_the_clock --manifest-path lessons/Cargo.toml";
+/// The writer naps this long before each write; the reader a little longer after each read.
+const WRITE_GAP: Duration = Duration::from_millis(20);
+const READ_GAP: Duration = Duration::from_millis(30);
+
+fn main() {
+    let mut cli = Cli::new(PROGRAM, "exercise 03b: a careful reader");
+    cli.explorable();
+    let lines = cli.number("--lines", "N", "the writer writes N lines", 3, 1..=20);
+    let flags = cli.parse();
+    let lines = flags[lines];
+    let ran = workbook::run(&flags, || {
+        let dir = fresh_directory();
+        let counts = writer_and_reader(&dir.path().join("log.txt"), lines);
+        let _ = dir.close();
+        counts
+    });
+    if let Some(counts) = ran.value {
+        println!("the reader counted: {counts}");
+    }
+}
+
+/// The reader counts the lines `lines + 1` times while the writer writes; returns the counts.
+fn writer_and_reader(path: &Path, lines: u64) -> String {
+    thread::scope(|scope| {
+        Builder::new()
+            .name("writer".to_string())
+            .spawn_scoped(scope, || write(path, lines))
+            .expect("the operating system starts a thread");
+        let reader = Builder::new()
+            .name("reader".to_string())
+            .spawn_scoped(scope, || {
+                let mut counts = Vec::new();
+                for read in 0..=lines as u32 {
+                    // By now the writer has written one piece per WRITE_GAP after its first nap.
+                    let pieces = (READ_GAP * read).as_millis() / WRITE_GAP.as_millis();
+                    let count = (pieces.saturating_sub(1) / 2).min(lines as u128) as usize;
+                    say!("count {}", guess(count));
+                    counts.push(count.to_string());
+                    thread::sleep(READ_GAP);
+                }
+                counts
+            })
+            .expect("the operating system starts a thread");
+        match reader.join() {
+            Ok(counts) => counts.join(", "),
+            Err(_) => "the reader panicked".to_string(),
+        }
+    })
+}
+
+/// The writer: leave it as it is. It creates the file, then writes each line in two pieces.
+fn write(path: &Path, lines: u64) -> io::Result<()> {
+    thread::sleep(WRITE_GAP);
+    let mut file = File::options().append(true).create_new(true).open(path)?;
+    for n in 1..=lines {
+        let line = format!("entry {n}\n");
+        let (first, rest) = line.split_at(3);
+        for piece in [first, rest] {
+            file.write_all(piece.as_bytes())?;
+            thread::sleep(WRITE_GAP);
+        }
+    }
+    Ok(())
+}
+
+/// A fresh private directory under the system's temporary directory (never the current one).
+fn fresh_directory() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("ex03-")
+        .tempdir()
+        .unwrap_or_else(|error| {
+            eprintln!("error: could not make a temporary directory: {error}");
+            std::process::exit(1)
+        })
+}
