@@ -8,12 +8,15 @@
 //! - [`replay`]: live runs and deterministic replays of the same real threads, with deadlock
 //!   detection instead of hangs.
 //! - [`trace`]: the trace table a replay prints.
+//! - [`cleanup`]: how a lesson ends when it cannot go on (a refused thread, output that cannot
+//!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
 //! - [`fs`]: drop-in file operations (`File`, `OpenOptions`, `read_to_string`), each a turn in a
 //!   replay.
 //! - [`process`]: running a program with a time limit, for tests and exercise checks.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cleanup;
 pub mod cli;
 pub mod exercises;
 pub mod fs;

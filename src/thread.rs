@@ -222,7 +222,10 @@ impl Builder {
     }
 }
 
+/// A copy of a spawn error for the bookkeeping; the original is noted, so that a panic carrying
+/// it (`.expect(..)` on the result) is reported as the spawn failure it is.
 fn clone_error(error: &io::Error) -> io::Error {
+    crate::cleanup::note_spawn_error(error);
     io::Error::new(error.kind(), error.to_string())
 }
 
@@ -277,10 +280,7 @@ where
 fn spawn_or_exit<T>(result: io::Result<T>) -> T {
     match result {
         Ok(value) => value,
-        Err(error) => {
-            eprintln!("error: could not start a thread: {error}");
-            std::process::exit(SPAWN_FAILED_EXIT);
-        }
+        Err(error) => crate::cleanup::spawn_failed(error),
     }
 }
 
