@@ -140,10 +140,17 @@ pub(crate) fn note_spawn_error(error: &io::Error) {
 }
 
 /// The reason of a thread-spawn failure, if the panic `message` is one: std's own
-/// (`failed to spawn thread: Os { .. }`) or a toolkit spawn error unwrapped by the program.
+/// (`failed to spawn thread: Os { .. }`), rayon's pool that could not start, or a toolkit spawn
+/// error unwrapped by the program.
 fn spawn_failure(message: &str) -> Option<String> {
     if let Some(debug) = message.split("failed to spawn thread: ").nth(1) {
         return Some(reason_of_debug(debug));
+    }
+    // rayon's global pool could not start its threads (its first `par_iter` then panics).
+    if message.contains("ThreadPoolBuildError") {
+        if let Some(debug) = message.split("IOError(").nth(1) {
+            return Some(reason_of_debug(debug));
+        }
     }
     SPAWN_ERROR.with(|noted| {
         let noted = noted.borrow();
@@ -250,6 +257,19 @@ mod tests {
         assert_eq!(code, SPAWN_FAILED_EXIT);
         assert!(line.unwrap().ends_with("(os error 11)"));
         assert_eq!(verdict("on purpose: \"seven\" is not a number"), None);
+    }
+
+    #[test]
+    fn rayon_pool_failures_are_spawn_failures() {
+        let message = "The global thread pool has not been initialized.: ThreadPoolBuildError { \
+                       kind: IOError(Os { code: 11, kind: WouldBlock, message: \"Resource \
+                       temporarily unavailable\" }) }";
+        let (line, code) = verdict(message).unwrap();
+        assert_eq!(code, SPAWN_FAILED_EXIT);
+        assert_eq!(
+            line.unwrap(),
+            "error: could not start a thread: Resource temporarily unavailable (os error 11)"
+        );
     }
 
     #[test]
