@@ -183,7 +183,9 @@ impl Builder {
         }
     }
 
-    /// Starts the thread; fails (with the OS's reason) when it cannot be created.
+    /// Starts the thread; fails (with the OS's reason) when it cannot be created. A lesson that
+    /// unwraps that error (`.expect(..)`) stops with the same one line and
+    /// [`SPAWN_FAILED_EXIT`] as [`spawn`], through the panic hook of [`crate::cleanup`].
     pub fn spawn<F, T>(self, body: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
