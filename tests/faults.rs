@@ -24,6 +24,14 @@ const OUTPUT_FAILED: i32 = 6;
 /// A failed spawn must be reported well before the replay's 5 s stall timer could fire.
 const PROMPTLY: Duration = Duration::from_secs(4);
 
+/// One test at a time: the starved replay pins busy loops to a CPU, which must not slow the
+/// timed tests down, and RLIMIT_NPROC runs must not overlap.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 struct Ended {
     code: Option<i32>,
     stdout: String,
@@ -149,6 +157,7 @@ fn assert_spawn_failure_or_success(what: &str, ended: &Ended, must_fail: bool) {
 
 #[test]
 fn a_refused_thread_is_one_line_and_status_5_live_and_in_a_replay() {
+    let _serial = one_at_a_time();
     if let Some(why) = cannot_limit() {
         println!("skipped: {why}");
         return;
@@ -184,6 +193,7 @@ fn a_refused_thread_is_one_line_and_status_5_live_and_in_a_replay() {
 
 #[test]
 fn too_little_address_space_is_a_refused_thread_not_a_hang() {
+    let _serial = one_at_a_time();
     if !cfg!(target_os = "linux") || !have("prlimit") {
         println!("skipped: needs Linux's prlimit");
         return;
@@ -213,6 +223,7 @@ fn too_little_address_space_is_a_refused_thread_not_a_hang() {
 
 #[test]
 fn output_to_a_full_device_is_one_line_and_status_6() {
+    let _serial = one_at_a_time();
     if !Path::new("/dev/full").exists() {
         println!("skipped: no /dev/full here");
         return;
@@ -273,6 +284,7 @@ fn wait_at_most(child: &mut Child, limit: Duration) -> std::process::ExitStatus 
 #[cfg(unix)]
 #[test]
 fn interrupted_lesson03_leaves_no_folder_behind() {
+    let _serial = one_at_a_time();
     use std::os::unix::process::ExitStatusExt;
     let tmp = tempfile::tempdir().unwrap();
     // SIGINT (Ctrl-C) and SIGTERM (kill) at different moments of the run, 20 runs each.
@@ -320,6 +332,7 @@ fn long_replay() -> Command {
 #[cfg(unix)]
 #[test]
 fn a_paused_replay_is_not_declared_stuck() {
+    let _serial = one_at_a_time();
     // Ctrl-Z for 6 s (longer than the 5 s stall timer), then `fg`.
     let mut child = long_replay()
         .stdin(Stdio::null())
@@ -366,6 +379,7 @@ impl Drop for Busy {
 
 #[test]
 fn a_starved_replay_is_not_declared_stuck() {
+    let _serial = one_at_a_time();
     if !cfg!(target_os = "linux") || !have("taskset") {
         println!("skipped: needs Linux's taskset");
         return;
