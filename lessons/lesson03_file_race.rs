@@ -21,8 +21,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use tempfile::TempDir;
-use workbook::fs::{self, File};
+use workbook::fs::{self, File, TempDir};
 use workbook::run::{Census, Ran};
 use workbook::sync::{NamedChannel, unbounded};
 use workbook::thread;
@@ -150,15 +149,12 @@ fn handshake(path: &Path, lines: u64) -> thread::Result<Vec<String>> {
 // ANCHOR: fresh_directory
 /// A fresh, empty directory under the system's temporary directory (never the current one),
 /// readable only by you (mode 0700 on Unix). Dropping the `TempDir` removes it and everything
-/// in it, also when a panic unwinds past it.
+/// in it, also when a panic unwinds past it; the toolkit removes it too when the lesson is
+/// interrupted (Ctrl-C, `kill`, `| head -1`).
 fn fresh_directory() -> TempDir {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("lesson03-");
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
-    builder.tempdir().unwrap_or_else(|error| {
+    fs::temp_dir("lesson03-").unwrap_or_else(|error| {
         eprintln!("error: could not make a temporary directory: {error}");
-        std::process::exit(1);
+        workbook::cleanup::exit(1);
     })
 }
 

@@ -243,14 +243,16 @@ impl Cli {
     }
 
     /// Parses the process's arguments. Prints help and exits 0 on `--help`; prints one line and
-    /// exits 2 on bad input.
+    /// exits 2 on bad input. Installs the panic hook of [`crate::cleanup`]: a closed output pipe,
+    /// output that cannot be written and a refused thread end the program with one line and a
+    /// documented status instead of a panic.
     pub fn parse(self) -> Flags {
-        quiet_broken_pipe();
+        crate::cleanup::install_panic_hook();
         match self.try_parse_from(std::env::args_os().skip(1)) {
             Ok(flags) => flags,
             Err(CliError::HelpRequested) => {
                 print!("{}", self.help());
-                std::process::exit(0);
+                crate::cleanup::exit(0);
             }
             Err(CliError::Invalid(message)) => {
                 eprintln!("error: {message}");
@@ -258,7 +260,7 @@ impl Cli {
                     "Try `cargo run --bin {} -- --help` for the flags.",
                     self.program
                 );
-                std::process::exit(2);
+                crate::cleanup::exit(2);
             }
         }
     }
@@ -441,25 +443,6 @@ impl Cli {
     }
 }
 
-/// `cargo run --bin lesson01 | head` closes stdout early; `println!` then panics with a
-/// backtrace. A student did nothing wrong, so end quietly instead, as other command-line tools do.
-/// Every other panic goes to the usual handler (lesson 2 panics a thread on purpose).
-fn quiet_broken_pipe() {
-    let usual = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(141); // the status a shell reports for a broken pipe
-        }
-        usual(info);
-    }));
-}
-
 fn value_text(parser: &mut lexopt::Parser, flag: &str) -> Result<String, CliError> {
     let value = parser
         .value()
@@ -550,7 +533,7 @@ impl Flags {
             "Try `cargo run --bin {} -- --help` for the flags.",
             self.program
         );
-        std::process::exit(2);
+        crate::cleanup::exit(2);
     }
 
     /// The command that runs the same replay with the values shown: this one without `--predict`.

@@ -242,3 +242,51 @@ pub fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
         },
     )
 }
+
+/// A fresh, empty folder under the system's temporary folder, made with
+/// [`temp_dir`]. Dropping it removes it and everything in it (also when a panic unwinds past
+/// it), and so does the toolkit when the program is interrupted (Ctrl-C, `kill`, a closed
+/// output pipe) or ends through one of its exits: nothing is left behind.
+#[derive(Debug)]
+pub struct TempDir {
+    dir: Option<tempfile::TempDir>,
+    id: u64,
+}
+
+/// Makes a [`TempDir`] whose name starts with `prefix`, readable only by you (mode 0700 on
+/// Unix). Not a turn in a replay: nothing else can see the folder yet.
+pub fn temp_dir(prefix: &str) -> io::Result<TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let (dir, id) =
+        crate::cleanup::create_registered(|| builder.tempdir(), |dir| dir.path().to_path_buf())?;
+    Ok(TempDir { dir: Some(dir), id })
+}
+
+impl TempDir {
+    /// Where the folder is.
+    pub fn path(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("the folder is there until closed")
+            .path()
+    }
+
+    /// Removes the folder now, and says whether that worked.
+    pub fn close(mut self) -> io::Result<()> {
+        // Removed before it is forgotten: a signal in between finds it registered.
+        let closed = self.dir.take().map_or(Ok(()), tempfile::TempDir::close);
+        crate::cleanup::forget(self.id);
+        closed
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // tempfile's TempDir removes the folder when dropped; then it is forgotten.
+        drop(self.dir.take());
+        crate::cleanup::forget(self.id);
+    }
+}

@@ -14,12 +14,15 @@
 //!   deadlock and cut-off); [`live`]: the live watchdog that names a deadlock instead of hanging.
 //! - [`cli`]: the flags every lesson understands (`--seed`, `--schedule`, `--predict`,
 //!   `--explore`, `--help`) plus a lesson's own, with one-line errors and exit status 2.
+//! - [`cleanup`]: how a program ends when it cannot go on (a refused thread, output that cannot
+//!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
 //! - [`replay`]: the old toolkit (`Run`, `Actor`, steps declared by hand), still used by the
 //!   exercises that have not moved to the drop-in types; it goes when they have.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cleanup;
 pub mod cli;
 pub mod exercises;
 pub mod fs;

@@ -104,7 +104,24 @@ pub(crate) fn know_current() {
 
 /// A thread is being spawned: until [`thread_started`], nobody counts as stuck for lack of it.
 pub(crate) fn thread_starting() {
+    // The watchdog starts before the first thread of the program: then a program that runs
+    // out of threads has its watchdog, or stops at once (it could not run without one).
+    start_watchdog();
     STARTING.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Starts the watchdog thread, once. If the operating system refuses it, the program stops with
+/// one line and [`crate::thread::SPAWN_FAILED_EXIT`]: without it a deadlock would hang.
+fn start_watchdog() {
+    WATCHDOG.get_or_init(|| {
+        let started = std::thread::Builder::new()
+            .name("workbook watchdog".into())
+            .stack_size(256 * 1024)
+            .spawn(watch);
+        if let Err(error) = started {
+            crate::cleanup::spawn_failed(format_args!("{error} (the watchdog)"));
+        }
+    });
 }
 
 /// The spawned thread is known now (or could not be created).
@@ -133,11 +150,7 @@ pub(crate) fn stop_if_cancelled() {
 
 /// The calling thread waits on `on` (to do `what`) until the guard drops.
 pub(crate) fn wait(what: impl FnOnce() -> String, on: WaitOn) -> WaitGuard {
-    WATCHDOG.get_or_init(|| {
-        let _ = std::thread::Builder::new()
-            .name("workbook watchdog".into())
-            .spawn(watch);
-    });
+    start_watchdog();
     let key = thread_key();
     let mut registry = registry().lock();
     registry.serial += 1;
@@ -226,7 +239,7 @@ fn watch() {
                         "The program is stopped here (exit status {DEADLOCK_EXIT}) instead of \
                          hanging."
                     );
-                    std::process::exit(DEADLOCK_EXIT);
+                    crate::cleanup::exit(DEADLOCK_EXIT);
                 }
                 *REPORT.lock() = Some(report);
                 CANCELLED.store(true, Ordering::SeqCst);

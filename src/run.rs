@@ -462,7 +462,7 @@ fn print_replay(flags: &Flags, replayed: &Replayed) {
         // Bad input: one line on stderr, nothing on stdout.
         eprintln!("error: {message}");
         eprintln!("Try `cargo run --bin {program} -- --help` for the flags.");
-        std::process::exit(2);
+        crate::cleanup::exit(2);
     }
     print!("{}", replayed.table());
     if replayed.predict {

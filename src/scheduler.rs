@@ -799,7 +799,7 @@ impl Scheduler {
                      workbook type (a std lock, stdin, a network call)?",
                     STALL_TIMEOUT.as_secs()
                 );
-                std::process::exit(STALLED_EXIT);
+                crate::cleanup::exit(STALLED_EXIT);
             }
         }
     }

@@ -182,7 +182,9 @@ impl Builder {
         }
     }
 
-    /// Starts the thread; fails (with the OS's reason) when it cannot be created.
+    /// Starts the thread; fails (with the OS's reason) when it cannot be created. A lesson that
+    /// unwraps that error (`.expect(..)`) stops with the same one line and
+    /// [`SPAWN_FAILED_EXIT`] as [`spawn`], through the panic hook of [`crate::cleanup`].
     pub fn spawn<F, T>(self, body: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -221,7 +223,10 @@ impl Builder {
     }
 }
 
+/// A copy of a spawn error for the bookkeeping; the original is noted, so that a panic carrying
+/// it (`.expect(..)` on the result) is reported as the spawn failure it is.
 fn clone_error(error: &io::Error) -> io::Error {
+    crate::cleanup::note_spawn_error(error);
     io::Error::new(error.kind(), error.to_string())
 }
 
@@ -276,10 +281,7 @@ where
 fn spawn_or_exit<T>(result: io::Result<T>) -> T {
     match result {
         Ok(value) => value,
-        Err(error) => {
-            eprintln!("error: could not start a thread: {error}");
-            std::process::exit(SPAWN_FAILED_EXIT);
-        }
+        Err(error) => crate::cleanup::spawn_failed(error),
     }
 }
 

@@ -1,0 +1,415 @@
+//! The lessons under faults the student did not cause (issue 16): a thread the operating system
+//! refuses, output to a full device, an interrupted lesson 3, a paused or starved replay.
+//! Each ends with one line at most and a documented exit status, in bounded time, leaving
+//! nothing behind. Tests that need root or Linux tools say why they skip.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+const LESSONS: [(&str, &str); 5] = [
+    ("lesson01", env!("CARGO_BIN_EXE_lesson01")),
+    ("lesson02", env!("CARGO_BIN_EXE_lesson02")),
+    ("lesson03", env!("CARGO_BIN_EXE_lesson03")),
+    ("lesson04", env!("CARGO_BIN_EXE_lesson04")),
+    ("lesson05", env!("CARGO_BIN_EXE_lesson05")),
+];
+
+/// The exit statuses the README documents.
+const SPAWN_FAILED: i32 = 5;
+const OUTPUT_FAILED: i32 = 6;
+
+/// A failed spawn must be reported well before the replay's 5 s stall timer could fire.
+const PROMPTLY: Duration = Duration::from_secs(4);
+
+/// One test at a time: the starved replay pins busy loops to a CPU, which must not slow the
+/// timed tests down, and RLIMIT_NPROC runs must not overlap.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+struct Ended {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Runs `command` (output captured, stdin closed), killing it after `limit`.
+fn run(mut command: Command, limit: Duration) -> Ended {
+    let start = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the lesson");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    Ended {
+        code: status.code(),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        elapsed,
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// Why this test cannot run here, if it cannot.
+fn cannot_limit() -> Option<&'static str> {
+    if !cfg!(target_os = "linux") {
+        Some("resource limits are set with Linux's prlimit and setpriv")
+    } else if !is_root() {
+        Some("not root: setpriv cannot switch to a user of its own for --nproc")
+    } else if !have("prlimit") || !have("setpriv") {
+        Some("prlimit or setpriv (util-linux) is not installed")
+    } else {
+        None
+    }
+}
+
+/// A user id of this test run alone: RLIMIT_NPROC counts every process of the user, so other
+/// runs (and other tests) must not share it.
+fn fresh_uid() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    2_000_000 + (std::process::id() % 100_000) * 100 + NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A fresh TMPDIR that any user may write in (the lessons run as another user).
+fn shared_tmpdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    }
+    dir
+}
+
+fn assert_empty(dir: &Path, what: &str) {
+    let left: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "{what} left {left:?}");
+}
+
+/// The lesson either ran to its end or stopped at once with the one spawn-failure line.
+fn assert_spawn_failure_or_success(what: &str, ended: &Ended, must_fail: bool) {
+    let context = format!(
+        "{what}: status {:?} after {:?}\nstderr:\n{}",
+        ended.code, ended.elapsed, ended.stderr
+    );
+    assert!(!ended.stderr.contains("panicked"), "{context}");
+    match ended.code {
+        Some(0) if !must_fail => {}
+        Some(SPAWN_FAILED) => {
+            let lines: Vec<&str> = ended.stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "one line: {context}");
+            assert!(
+                lines[0].starts_with("error: could not start a thread: "),
+                "{context}"
+            );
+            assert!(ended.elapsed < PROMPTLY, "not prompt: {context}");
+        }
+        _ => panic!("expected exit status {SPAWN_FAILED}: {context}"),
+    }
+}
+
+#[test]
+fn a_refused_thread_is_one_line_and_status_5_live_and_in_a_replay() {
+    let _serial = one_at_a_time();
+    if let Some(why) = cannot_limit() {
+        println!("skipped: {why}");
+        return;
+    }
+    let tmp = shared_tmpdir();
+    for (name, binary) in LESSONS {
+        // nproc 2: the lesson's process and one more thread; every lesson needs more.
+        for nproc in ["2", "3"] {
+            for args in [&[][..], &["--seed", "1"][..]] {
+                let uid = fresh_uid().to_string();
+                let mut command = Command::new("prlimit");
+                command
+                    .arg(format!("--nproc={nproc}"))
+                    .args([
+                        "setpriv",
+                        "--reuid",
+                        &uid,
+                        "--regid",
+                        &uid,
+                        "--clear-groups",
+                    ])
+                    .arg(binary)
+                    .args(args)
+                    .env("TMPDIR", tmp.path());
+                let ended = run(command, Duration::from_secs(15));
+                let what = format!("{name} {args:?} under --nproc={nproc}");
+                assert_spawn_failure_or_success(&what, &ended, nproc == "2");
+            }
+        }
+    }
+    assert_empty(tmp.path(), "a lesson stopped by a refused thread");
+}
+
+#[test]
+fn too_little_address_space_is_a_refused_thread_not_a_hang() {
+    let _serial = one_at_a_time();
+    if !cfg!(target_os = "linux") || !have("prlimit") {
+        println!("skipped: needs Linux's prlimit");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, binary) in LESSONS {
+        for megabytes in [6, 8, 10] {
+            for args in [&[][..], &["--seed", "1"][..]] {
+                let mut command = Command::new("prlimit");
+                command
+                    .arg(format!("--as={}", megabytes << 20))
+                    .arg(binary)
+                    .args(args)
+                    .env("TMPDIR", tmp.path());
+                let ended = run(command, Duration::from_secs(15));
+                let what = format!("{name} {args:?} under --as={megabytes} MiB");
+                // Lesson 5 ends with status 4 live: its deadlock, found by the watchdog.
+                if ended.code == Some(4) && name == "lesson05" && args.is_empty() {
+                    continue;
+                }
+                assert_spawn_failure_or_success(&what, &ended, megabytes == 6);
+            }
+        }
+    }
+    assert_empty(tmp.path(), "a lesson short of memory");
+}
+
+#[test]
+fn output_to_a_full_device_is_one_line_and_status_6() {
+    let _serial = one_at_a_time();
+    if !Path::new("/dev/full").exists() {
+        println!("skipped: no /dev/full here");
+        return;
+    }
+    for (name, binary) in LESSONS {
+        for args in [&["--seed", "1"][..], &["--help"][..]] {
+            let mut command = Command::new(binary);
+            command.args(args);
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let start = Instant::now();
+            let output = command
+                .stdin(Stdio::null())
+                .stdout(full)
+                .stderr(Stdio::piped())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let context = format!("{name} {args:?} >/dev/full: {:?}\n{stderr}", output.status);
+            assert_eq!(output.status.code(), Some(OUTPUT_FAILED), "{context}");
+            assert_eq!(
+                stderr.trim_end(),
+                "error: could not write the output: No space left on device (os error 28)",
+                "{context}"
+            );
+            assert!(start.elapsed() < Duration::from_secs(10), "{context}");
+        }
+    }
+}
+
+/// Starts lesson 3 with a TMPDIR of its own.
+fn lesson03(tmp: &Path, stdout: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_lesson03"))
+        .env("TMPDIR", tmp)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_at_most(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("lesson03 did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn interrupted_lesson03_leaves_no_folder_behind() {
+    let _serial = one_at_a_time();
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap();
+    // SIGINT (Ctrl-C) and SIGTERM (kill) at different moments of the run, 20 runs each.
+    for (signal, number) in [("INT", 2), ("TERM", 15)] {
+        for run in 0..20u64 {
+            let mut child = lesson03(tmp.path(), Stdio::null());
+            std::thread::sleep(Duration::from_millis(20 + 15 * run));
+            let _ = Command::new("kill")
+                .args([format!("-{signal}"), child.id().to_string()])
+                .status();
+            let status = wait_at_most(&mut child, Duration::from_secs(10));
+            assert!(
+                status.success() || status.signal() == Some(number),
+                "SIGINT/SIGTERM should end lesson03 by that signal: {status:?}"
+            );
+            assert_empty(
+                tmp.path(),
+                &format!("lesson03 after SIG{signal} (run {run})"),
+            );
+        }
+    }
+    // `lesson03 | head -1`: the reader of the output goes after one line.
+    for run in 0..20 {
+        let mut child = lesson03(tmp.path(), Stdio::piped());
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let status = wait_at_most(&mut child, Duration::from_secs(10));
+        assert!(
+            status.success() || status.code() == Some(141),
+            "a closed pipe ends lesson03 quietly with 141: {status:?}"
+        );
+        assert_empty(tmp.path(), &format!("lesson03 | head -1 (run {run})"));
+    }
+}
+
+/// The replay this item is about: 1000 seeds of fix 2, a second or two when it has the CPU.
+fn long_replay() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lesson05"));
+    command.args(["--fix", "2", "--seed", "1", "--seeds", "1000"]);
+    command
+}
+
+#[cfg(unix)]
+#[test]
+fn a_paused_replay_is_not_declared_stuck() {
+    let _serial = one_at_a_time();
+    // Ctrl-Z for 6 s (longer than the 5 s stall timer), then `fg`.
+    let mut child = long_replay()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let signal = |name: &str| {
+        Command::new("kill")
+            .args([format!("-{name}"), child.id().to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(
+        signal("STOP").success(),
+        "the replay ended too soon to pause it"
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(signal("CONT").success());
+    let status = wait_at_most(&mut child, Duration::from_secs(60));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("stuck"), "{stderr}");
+}
+
+/// Busy loops pinned to CPU 0, killed on drop.
+struct Busy(Vec<Child>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn a_starved_replay_is_not_declared_stuck() {
+    let _serial = one_at_a_time();
+    if !cfg!(target_os = "linux") || !have("taskset") {
+        println!("skipped: needs Linux's taskset");
+        return;
+    }
+    let _busy = Busy(
+        (0..2)
+            .map(|_| {
+                Command::new("taskset")
+                    .args(["-c", "0", "sh", "-c", "while :; do :; done"])
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    for _ in 0..2 {
+        let mut command = Command::new("taskset");
+        command.args(["-c", "0"]).arg(long_replay().get_program());
+        command.args(long_replay().get_args());
+        let ended = run(command, Duration::from_secs(120));
+        assert_eq!(
+            ended.code,
+            Some(0),
+            "after {:?}:\n{}",
+            ended.elapsed,
+            ended.stderr
+        );
+        assert!(
+            ended.stdout.contains("How seeds 0 to 999"),
+            "{}",
+            ended.stdout
+        );
+    }
+}
