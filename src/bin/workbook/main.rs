@@ -21,6 +21,7 @@ use std::process::{Command, ExitCode};
 use serde_json::json;
 use workbook::exercises::cargo::{CargoError, Exercises};
 use workbook::exercises::{self, Exercise, Program};
+use workbook::process;
 
 use progress::{Progress, Status};
 
@@ -303,18 +304,27 @@ impl Workbook {
                 "(The first check compiles the workbook's dependencies once: about a minute.)"
             );
         }
+        if file.is_some() {
+            println!("(The file runs in {}.)", process::protection());
+        }
         let mut done = 0;
+        // A progress file that cannot be written does not hide the verdicts: each is shown, and
+        // the error after them.
+        let mut unsaved: Option<String> = None;
         for (index, exercise) in selected.iter().enumerate() {
             if index > 0 {
                 println!();
             }
             let verdict = match file {
-                Some(file) => self.check_file(exercise, file)?,
+                Some(file) => self.check_file(exercise, file)?.map_err(|f| bounded(&f)),
                 None => {
-                    let verdict = self.check_starter(exercise)?;
-                    self.progress
+                    let verdict = self.check_starter(exercise)?.map_err(|f| bounded(&f));
+                    if let Err(error) = self
+                        .progress
                         .record_check(exercise.id, verdict.clone().err())
-                        .map_err(trouble)?;
+                    {
+                        unsaved.get_or_insert(error);
+                    }
                     verdict
                 }
             };
@@ -355,6 +365,11 @@ impl Workbook {
         }
         if file.is_some() {
             println!("(A check of --file records no progress.)");
+        }
+        if let Some(error) = unsaved {
+            flush();
+            eprintln!("error: the result was not saved: {error}");
+            return Ok(ExitCode::from(2));
         }
         Ok(if done == selected.len() {
             ExitCode::SUCCESS
@@ -491,18 +506,31 @@ impl Workbook {
             .progress
             .path()
             .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .join("backup");
-        let backup = backup_dir.join(exercise.starter);
         if !yes {
             eprintln!(
                 "reset {} replaces your {relative} with the starter as it was handed out (your \
-                 version is saved as {}). To go ahead: cargo run --bin workbook -- reset {} --yes",
+                 version is kept in {}, every reset a new timestamped copy). To go ahead: cargo \
+                 run --bin workbook -- reset {} --yes",
                 exercise.id,
-                backup.display(),
+                backup_dir.display(),
                 exercise.id
             );
             return Ok(ExitCode::from(1));
+        }
+        // Never through a symbolic link: the file it leads to may be anywhere.
+        for (what, link) in [("your exercise", &path), ("the backup folder", &backup_dir)] {
+            if std::fs::symlink_metadata(link).is_ok_and(|meta| meta.file_type().is_symlink()) {
+                eprintln!(
+                    "Cannot reset {}: {what} {} is a symbolic link, and reset does not write \
+                     through links. Replace it with a plain file or folder first.",
+                    exercise.id,
+                    link.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
         }
         let pristine = match pristine_starter(&self.root, &relative) {
             Ok(text) => text,
@@ -521,17 +549,18 @@ impl Workbook {
             return Ok(ExitCode::SUCCESS);
         }
         if let Some(current) = current {
-            std::fs::create_dir_all(&backup_dir)
-                .and_then(|()| std::fs::write(&backup, current))
-                .map_err(|error| {
-                    trouble(format!(
-                        "cannot save your version to {}: {error}",
-                        backup.display()
-                    ))
-                })?;
-            println!("Saved your version as {}.", backup.display());
+            let backup = save_backup(&backup_dir, exercise.starter, &current).map_err(|error| {
+                trouble(format!(
+                    "cannot save your version in {}: {error}",
+                    backup_dir.display()
+                ))
+            })?;
+            println!(
+                "Saved your version as {} (every earlier one is kept there too).",
+                backup.display()
+            );
         }
-        std::fs::write(&path, pristine)
+        replace_file(&path, &pristine)
             .map_err(|error| trouble(format!("cannot write {relative}: {error}")))?;
         println!(
             "Restored {relative} to the starter. Check it again with: cargo run --bin workbook \
@@ -672,6 +701,65 @@ fn pristine_starter(root: &Path, relative: &str) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(output.stdout)
+}
+
+/// Saves `text` as a new backup of `name` in `dir`: `name.2025-01-31T09-15-02Z` (with `.2`,
+/// `.3`, ... when that exists), created anew, so no earlier backup and no link is written over.
+fn save_backup(dir: &Path, name: &str, text: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let stamp = progress::now_utc().replace(':', "-");
+    for attempt in 1.. {
+        let backup = dir.join(if attempt == 1 {
+            format!("{name}.{stamp}")
+        } else {
+            format!("{name}.{stamp}.{attempt}")
+        });
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&backup)
+        {
+            Ok(mut file) => {
+                file.write_all(text)?;
+                return Ok(backup);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    unreachable!("some attempt's name is free")
+}
+
+/// Writes `text` as the file `path`: a new file renamed over it, so a symbolic link there is
+/// replaced, never followed, and an interrupted write leaves the old file whole.
+fn replace_file(path: &Path, text: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".reset-")
+        .tempfile_in(dir)?;
+    temporary.write_all(text)?;
+    if let Ok(metadata) = std::fs::symlink_metadata(path)
+        && metadata.is_file()
+    {
+        std::fs::set_permissions(temporary.path(), metadata.permissions())?;
+    }
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// A failure as shown and recorded: no line longer than 1000 characters, at most 200 lines (a
+/// program that prints a 50 MB line gets a message of a few lines, in the report too).
+fn bounded(failure: &str) -> String {
+    let lines: Vec<&str> = failure.lines().collect();
+    let mut text: Vec<String> = lines
+        .iter()
+        .take(200)
+        .map(|line| exercises::shorten(line, 1000))
+        .collect();
+    if lines.len() > 200 {
+        text.push(format!("... ({} more lines)", lines.len() - 200));
+    }
+    text.join("\n")
 }
 
 /// Who the report is of: `WORKBOOK_STUDENT`, else the login name.
