@@ -183,6 +183,117 @@ pub fn kill_running_groups() {
     }
 }
 
+/// What to undo when the process is interrupted (a signal): the registered tasks run, after
+/// every running process group is killed.
+pub mod cleanup {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    type Task = Box<dyn Fn() + Send>;
+
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static TASKS: Mutex<Vec<(u64, Task)>> = Mutex::new(Vec::new());
+
+    /// A registered task; dropping it unregisters it (the owner cleaned up itself).
+    pub struct Registered(u64);
+
+    /// Registers `task` to run if the process is interrupted before this is dropped.
+    pub fn register(task: impl Fn() + Send + 'static) -> Registered {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        TASKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, Box::new(task)));
+        Registered(id)
+    }
+
+    impl Drop for Registered {
+        fn drop(&mut self) {
+            TASKS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|(id, _)| *id != self.0);
+        }
+    }
+
+    /// Kills every running process group this process started, then runs every task.
+    pub fn run_all() {
+        super::kill_running_groups();
+        let tasks = std::mem::take(&mut *TASKS.lock().unwrap_or_else(|e| e.into_inner()));
+        for (_, task) in tasks {
+            task();
+        }
+    }
+}
+
+/// True unless the process `pid` is known to be gone (known only on Linux, from `/proc`).
+pub fn alive(pid: u32) -> bool {
+    if !cfg!(target_os = "linux") || !Path::new("/proc/self").exists() {
+        return true;
+    }
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// The pid in a name `<prefix><pid>-...` or `<prefix><pid>_...`.
+pub fn pid_in(name: &str, prefix: &str) -> Option<u32> {
+    let rest = name.strip_prefix(prefix)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let after = rest[digits.len()..].chars().next();
+    if matches!(after, Some('-' | '_' | '.')) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Cleans up after a process that was killed (even with SIGKILL) while it ran programs in
+/// sandboxes in `tmp`: kills what still runs in each scratch folder whose maker is gone (found
+/// by the `TMPDIR` in its environment, on Linux), then removes the folder.
+pub fn sweep_stale(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = pid_in(&name, RUN_PREFIX) else {
+            continue;
+        };
+        if alive(pid) || !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            continue;
+        }
+        let dir = entry.path();
+        kill_running_in(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Kills every process whose environment names a folder of `dir` as its `TMPDIR` (Linux).
+fn kill_running_in(dir: &Path) {
+    let wanted = format!("TMPDIR={}", dir.join("tmp").display());
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for process in processes.flatten() {
+        let name = process.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(process.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|&byte| byte == 0)
+            .any(|var| var == wanted.as_bytes())
+        {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &name])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 mod running {
     use std::sync::Mutex;
 
@@ -220,16 +331,27 @@ pub mod limits {
 /// `home/` (its `HOME`) and `tmp/` (its `TMPDIR`), removed when dropped.
 pub struct Sandbox {
     dir: tempfile::TempDir,
+    _cleanup: cleanup::Registered,
 }
+
+/// The scratch folders of sandboxed runs are named `workbook-run-<pid>-...` (the pid of the
+/// process that made them), so that [`sweep_stale`] can tell those of a process that is gone.
+const RUN_PREFIX: &str = "workbook-run-";
 
 impl Sandbox {
     /// A fresh scratch folder (in the system's temporary directory).
     pub fn new() -> std::io::Result<Sandbox> {
-        let dir = tempfile::Builder::new().prefix("workbook-run-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{RUN_PREFIX}{}-", std::process::id()))
+            .tempdir()?;
         for sub in ["work", "home", "tmp"] {
             std::fs::create_dir(dir.path().join(sub))?;
         }
-        Ok(Sandbox { dir })
+        let path = dir.path().to_path_buf();
+        let _cleanup = cleanup::register(move || {
+            let _ = std::fs::remove_dir_all(&path);
+        });
+        Ok(Sandbox { dir, _cleanup })
     }
 
     /// The scratch folder; the program may write anywhere in it.

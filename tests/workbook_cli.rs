@@ -859,3 +859,248 @@ fn with_an_unwritable_progress_file_check_shows_every_verdict_then_the_error() {
         finished.stderr
     );
 }
+
+/// Processes whose command line contains `token`.
+fn running_with(token: &str) -> usize {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| {
+            fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(token))
+        })
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_check_leaves_nothing_behind_once_the_workbook_runs_again() {
+    let student = Student::new();
+    let tmp = student.dir.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    let token = format!("77.{}", std::process::id());
+    let attempt = student.dir.path().join("ex01a_lingers.rs");
+    fs::write(
+        &attempt,
+        format!(
+            "//! Starts a process in the background, then takes its time.\n\
+             fn main() {{\n    \
+                 let _ = std::process::Command::new(\"sleep\").arg(\"{token}\").spawn();\n    \
+                 std::thread::sleep(std::time::Duration::from_secs(60));\n\
+             }}\n"
+        ),
+    )
+    .unwrap();
+    let graded_by = |pid: u32| {
+        ["", "deps", ".fingerprint"]
+            .iter()
+            .flat_map(|dir| fs::read_dir(root().join("target/exercises/debug").join(dir)))
+            .flatten()
+            .flatten()
+            .filter(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.contains(&format!("graded_{pid}_")) || name.contains(&format!("graded-{pid}_"))
+            })
+            .count()
+    };
+    // SIGTERM: the workbook cleans up itself. SIGKILL (without bubblewrap, whose
+    // --die-with-parent would end the program at once): the next run cleans up.
+    for (signal, no_bwrap) in [("TERM", false), ("KILL", true)] {
+        let mut command = Command::new(WORKBOOK);
+        command
+            .args(["check", "01a", "--file", attempt.to_str().unwrap()])
+            .env("WORKBOOK_PROGRESS", student.progress())
+            .env("TMPDIR", &tmp)
+            .env_remove("WORKBOOK_ROOT")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if no_bwrap {
+            command.env("WORKBOOK_NO_BWRAP", "1");
+        }
+        let mut check = command.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while running_with(&token) == 0 {
+            assert!(started.elapsed() < LIMIT, "the program never started");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let killed = Command::new("kill")
+            .args(["-s", signal, &check.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        check.wait().unwrap();
+        if signal == "KILL" {
+            run_with(&student, &["list"], LIMIT, |command| {
+                command.env("TMPDIR", &tmp);
+            });
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            running_with(&token),
+            0,
+            "after SIG{signal}: the program still runs"
+        );
+        let left: Vec<_> = fs::read_dir(&tmp).unwrap().flatten().collect();
+        assert!(
+            left.is_empty(),
+            "after SIG{signal}: left in TMPDIR: {left:?}"
+        );
+        assert_eq!(
+            graded_by(check.id()),
+            0,
+            "after SIG{signal}: graded_* left behind"
+        );
+    }
+}
+
+#[test]
+fn output_to_a_full_device_or_a_closed_pipe_is_one_line_at_most() {
+    if !Path::new("/dev/full").exists() {
+        println!("no /dev/full here: a full device is not tested");
+        return;
+    }
+    let student = Student::new();
+    for args in [&["list"][..], &["help"], &["report"], &["hint", "01a"]] {
+        let mut command = Command::new(WORKBOOK);
+        command
+            .args(args)
+            .env("WORKBOOK_PROGRESS", student.progress())
+            .env_remove("WORKBOOK_ROOT")
+            .stdout(
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            );
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write the output"),
+            "{stderr}"
+        );
+    }
+    // A reader that stops at once: the output is bigger than a pipe holds.
+    let mut list = Command::new(WORKBOOK)
+        .args(["help"])
+        .env("WORKBOOK_PROGRESS", student.progress())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(list.stdout.take());
+    let output = list.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.lines().count() <= 1 && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert!(
+        matches!(output.status.code(), Some(0 | 141)),
+        "{:?}: {stderr}",
+        output.status
+    );
+}
+
+#[test]
+fn a_check_waiting_for_the_build_lock_says_so() {
+    let lock_path = root().join("target/exercises/debug/.cargo-lock");
+    let Ok(file) = fs::OpenOptions::new().read(true).open(&lock_path) else {
+        println!(
+            "no {}: the exercises were never built here",
+            lock_path.display()
+        );
+        return;
+    };
+    let student = Student::new();
+    let solution = exercises::find("01a").unwrap().solution_path(&root());
+    let mut lock = fd_lock::RwLock::new(file);
+    let finished = {
+        let Ok(_held) = lock.try_write() else {
+            println!("another cargo holds the build lock: the message is not tested");
+            return;
+        };
+        // Released after 3 s, while the check waits.
+        let mut command = Command::new(WORKBOOK);
+        command
+            .args(["check", "01a", "--file", solution.to_str().unwrap()])
+            .env("WORKBOOK_PROGRESS", student.progress())
+            .env_remove("WORKBOOK_ROOT")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        child
+    };
+    drop(lock);
+    let output = finished.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("Waiting for another cargo that is building into target/exercises"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn help_for_no_such_command_long_values_and_repeated_switches_exit_2() {
+    let long = "x".repeat(100_000);
+    for args in [
+        &["help", "foo"][..],
+        &["--help", "bogus"],
+        &["bogus", "--help"],
+        &["check", &long],
+        &["report", "--json", "--json"],
+        &["solution", "01a", "--force", "--force"],
+    ] {
+        common::assert_rejected(WORKBOOK, args);
+        let finished = Student::new().run(args);
+        assert!(
+            finished.stderr.len() < 1000,
+            "{} bytes of error",
+            finished.stderr.len()
+        );
+    }
+    for args in [&["help", "check"][..], &["check", "--help"]] {
+        assert_eq!(Student::new().run(args).code, Some(0), "{args:?}");
+    }
+}
+
+#[test]
+fn a_file_named_with_a_quote_or_a_newline_is_graded_like_any_other() {
+    let student = Student::new();
+    let solution = exercises::find("01a").unwrap().solution_path(&root());
+    for name in ["it's \"mine\".rs", "two\nlines.rs"] {
+        let file = student.dir.path().join(name);
+        fs::copy(&solution, &file).unwrap();
+        let finished = student.run(&["check", "01a", "--file", file.to_str().unwrap()]);
+        assert_eq!(finished.code, Some(0), "{name:?}: {}", finished.stdout);
+    }
+}
+
+#[test]
+fn a_cargo_that_fails_silently_is_not_blamed_on_the_student() {
+    let student = Student::new();
+    let solution = exercises::find("01a").unwrap().solution_path(&root());
+    let finished = run_with(
+        &student,
+        &["check", "01a", "--file", solution.to_str().unwrap()],
+        LIMIT,
+        |command| {
+            command.env("CARGO", "/bin/false");
+        },
+    );
+    assert_eq!(finished.code, Some(2), "{}", finished.stdout);
+    assert!(
+        !finished.stdout.contains("does not build"),
+        "{}",
+        finished.stdout
+    );
+    assert!(
+        finished.stderr.contains("cargo build failed"),
+        "{}",
+        finished.stderr
+    );
+}

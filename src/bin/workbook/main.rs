@@ -13,6 +13,23 @@
 
 mod progress;
 
+// Every line this program prints goes through `say`: a full disk or a closed pipe ends it with
+// one line at most, never a panic.
+macro_rules! println {
+    () => {
+        $crate::say(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::say(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::say(format_args!($($arg)*))
+    };
+}
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,6 +46,11 @@ const HELP: &str = "\
 workbook: check your exercises, ask for hints, see solutions, track your progress
 
 Usage: cargo run --bin workbook -- <COMMAND>
+
+Exit status: 0 done or shown; 1 not done (or refused, with the reason); 2 a command line or a
+file the workbook cannot use; 3 the output cannot be written (one line on stderr); 141 the
+reader of the output went away (nothing printed); 128+N killed by signal N, after removing what
+the check had started.
 
 Commands:
   list                 every exercise, with its status and the hints you used
@@ -51,18 +73,68 @@ Your exercises are in lessons/exercises/; edit one, then check it, e.g.
 Progress is kept in .workbook/progress.json (WORKBOOK_PROGRESS names another file).
 ";
 
+/// The commands, as `help` names them.
+const COMMANDS: [&str; 7] = [
+    "list", "check", "hint", "solution", "reset", "report", "help",
+];
+
 /// A command line that makes no sense: printed as one `error:` line, exit status 2.
 struct Usage(String);
 
 /// What a command asks the process to end with.
 type Outcome = Result<ExitCode, Usage>;
 
+/// Exit status when the output cannot be written (a full disk): one line on stderr says so.
+const OUTPUT_FAILED: u8 = 3;
+
+/// Exit status when whoever reads the output stopped (`workbook list | head -1`), as a shell
+/// reports a process killed by SIGPIPE; nothing is printed.
+const OUTPUT_CLOSED: i32 = 141;
+
+/// Writes `text` to stdout; when that fails, cleans up and ends the process (see
+/// [`OUTPUT_FAILED`], [`OUTPUT_CLOSED`]).
+fn say(text: std::fmt::Arguments) {
+    if let Err(error) = std::io::stdout().lock().write_fmt(text) {
+        output_failed(&error);
+    }
+}
+
+fn output_failed(error: &std::io::Error) -> ! {
+    process::cleanup::run_all();
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(OUTPUT_CLOSED);
+    }
+    let _ = writeln!(std::io::stderr(), "error: cannot write the output: {error}");
+    std::process::exit(OUTPUT_FAILED.into());
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: kill the programs being checked, remove the scratch folders
+/// and throwaway packages, and end as the signal would have (status 128 + its number).
+fn clean_up_when_interrupted() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            process::cleanup::run_all();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 fn main() -> ExitCode {
+    clean_up_when_interrupted();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    match run(args) {
+    let outcome = run(args);
+    if let Err(error) = std::io::stdout().flush() {
+        output_failed(&error);
+    }
+    match outcome {
         Ok(code) => code,
         Err(Usage(message)) => {
-            eprintln!("error: {message}");
+            // A bad value is quoted in the message: never 100 KB of it.
+            eprintln!("error: {}", exercises::shorten(&message, 300));
             eprintln!("Try `cargo run --bin workbook -- --help` for the commands.");
             ExitCode::from(2)
         }
@@ -86,12 +158,19 @@ fn parse(args: Vec<OsString>) -> Result<Args, Usage> {
     let mut parser = lexopt::Parser::from_args(args);
     let mut parsed = Args::default();
     let invalid = |error: lexopt::Error| Usage(error.to_string());
+    let once = |given: &mut bool, flag: &str| {
+        if std::mem::replace(given, true) {
+            Err(Usage(format!("{flag} is given twice")))
+        } else {
+            Ok(())
+        }
+    };
     while let Some(arg) = parser.next().map_err(invalid)? {
         match arg {
-            Short('h') | Long("help") => parsed.help = true,
-            Long("json") => parsed.json = true,
-            Long("force") => parsed.force = true,
-            Long("yes") => parsed.yes = true,
+            Short('h') | Long("help") => once(&mut parsed.help, "--help")?,
+            Long("json") => once(&mut parsed.json, "--json")?,
+            Long("force") => once(&mut parsed.force, "--force")?,
+            Long("yes") => once(&mut parsed.yes, "--yes")?,
             Long("file") => {
                 if parsed.file.is_some() {
                     return Err(Usage("--file is given twice".into()));
@@ -120,6 +199,24 @@ fn run(args: Vec<OsString>) -> Outcome {
     if args.help || args.command.is_empty() || args.command == "help" {
         if args.command.is_empty() && !args.help {
             return Err(Usage("no command given".into()));
+        }
+        // `help CMD`, `--help CMD` and `CMD --help` name a command: it must be one.
+        let named: Vec<&String> = if args.command == "help" {
+            args.positional.iter().collect()
+        } else {
+            std::iter::once(&args.command)
+                .filter(|command| !command.is_empty())
+                .chain(&args.positional)
+                .collect()
+        };
+        if let Some(bad) = named.iter().find(|name| !COMMANDS.contains(&name.as_str())) {
+            return Err(Usage(format!(
+                "no command {bad:?} to help with: the commands are {}",
+                COMMANDS.join(", ")
+            )));
+        }
+        if named.len() > 1 {
+            return Err(Usage("help takes one command at a time".into()));
         }
         print!("{HELP}");
         return Ok(ExitCode::SUCCESS);
@@ -196,9 +293,15 @@ impl Workbook {
             Some(path) if !path.is_empty() => PathBuf::from(path),
             _ => root.join(".workbook").join("progress.json"),
         };
+        let package = Exercises::new(&root);
+        // What a check killed earlier (even with SIGKILL) left behind goes now.
+        let tmp = std::env::temp_dir();
+        process::sweep_stale(&tmp);
+        package.sweep_stale(&tmp);
+        progress::sweep_stale(&progress_path);
         let progress = Progress::load(&progress_path).map_err(trouble)?;
         Ok(Workbook {
-            package: Exercises::new(&root),
+            package,
             root,
             progress,
             all: exercises::all(),
@@ -389,6 +492,7 @@ impl Workbook {
         );
         flush();
         let bin = [exercise.starter_bin()];
+        self.say_if_waiting();
         if let Some(failure) = cargo_failure(self.package.build(&bin), "does not build")? {
             return Ok(Err(failure));
         }
@@ -418,6 +522,7 @@ impl Workbook {
             .package
             .graded(file)
             .map_err(|error| trouble(error.to_string()))?;
+        self.say_if_waiting();
         if let Some(failure) = cargo_failure(graded.build(), "does not build")? {
             return Ok(Err(failure));
         }
@@ -438,6 +543,18 @@ impl Workbook {
             return Ok(Err(failure));
         }
         Ok(Ok(()))
+    }
+
+    /// Says so when the build will wait for another cargo (another check, the tests).
+    fn say_if_waiting(&self) {
+        if self.package.build_lock_is_held() {
+            println!(
+                "(Waiting for another cargo that is building into {} to finish: another check, \
+                 or the tests.)",
+                self.relative(&self.root.join("target/exercises"))
+            );
+            flush();
+        }
     }
 
     fn hint(mut self, target: &str) -> Outcome {

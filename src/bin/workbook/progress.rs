@@ -196,7 +196,7 @@ impl Progress {
             Err(_) => new_file_permissions(),
         };
         let mut temporary = tempfile::Builder::new()
-            .prefix(".progress-")
+            .prefix(&format!("{TEMPORARY_PREFIX}{}-", std::process::id()))
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(failed)?;
@@ -206,6 +206,35 @@ impl Progress {
             .persist(&target)
             .map_err(|error| failed(error.error))?;
         Ok(())
+    }
+}
+
+/// Temporary files next to the progress file are `.progress-<pid>-....tmp`.
+const TEMPORARY_PREFIX: &str = ".progress-";
+
+/// Removes the temporary files a workbook that was killed while saving left next to the
+/// progress file at `path` (those of a process that is gone).
+pub fn sweep_stale(path: &Path) {
+    let dir = match fs::canonicalize(path)
+        .ok()
+        .as_deref()
+        .unwrap_or(path)
+        .parent()
+    {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".tmp")
+            && workbook::process::pid_in(&name, TEMPORARY_PREFIX)
+                .is_some_and(|pid| !workbook::process::alive(pid))
+        {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
