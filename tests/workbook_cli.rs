@@ -482,6 +482,7 @@ fn run_with(
 /// True when bubblewrap works here (installed, and user namespaces allowed).
 fn bubblewrap_works() -> bool {
     cfg!(target_os = "linux")
+        && std::env::var_os("WORKBOOK_NO_BWRAP").is_none()
         && Command::new("bwrap")
             .args(["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid"])
             .args(["--unshare-net", "--die-with-parent", "--", "true"])
@@ -1102,5 +1103,47 @@ fn a_cargo_that_fails_silently_is_not_blamed_on_the_student() {
         finished.stderr.contains("cargo build failed"),
         "{}",
         finished.stderr
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_checked_program_runs_under_limits_on_memory_and_file_size() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        println!("prlimit is not installed: the resource limits are not tested");
+        return;
+    }
+    let student = Student::new();
+    let attempt = student.dir.path().join("ex01a_greedy.rs");
+    fs::write(
+        &attempt,
+        "//! Asks for 6 GB of memory and writes a 100 MB file.\n\
+         use std::io::Write;\n\
+         fn main() {\n    \
+             let mut memory: Vec<u8> = Vec::new();\n    \
+             eprintln!(\"memory={}\", memory.try_reserve(6 << 30).is_ok());\n    \
+             let mut file = std::fs::File::create(\"big\").unwrap();\n    \
+             let block = vec![0u8; 1 << 20];\n    \
+             let mut written = 0;\n    \
+             while written < 100 && file.write_all(&block).is_ok() {\n        \
+                 written += 1;\n    \
+             }\n    \
+             eprintln!(\"file={written}MB\");\n    \
+             std::process::exit(1);\n\
+         }\n",
+    )
+    .unwrap();
+    let finished = student.run(&["check", "01a", "--file", attempt.to_str().unwrap()]);
+    assert_eq!(finished.code, Some(1), "{}", finished.stdout);
+    assert!(
+        finished.stdout.contains("memory=false"),
+        "6 GB were granted: {}",
+        finished.stdout
+    );
+    // Past 64 MB, the write fails (or SIGXFSZ ends the program).
+    assert!(
+        !finished.stdout.contains("file=100MB"),
+        "a 100 MB file was written: {}",
+        finished.stdout
     );
 }
