@@ -1147,3 +1147,36 @@ fn a_checked_program_runs_under_limits_on_memory_and_file_size() {
         finished.stdout
     );
 }
+
+#[test]
+fn a_save_interrupted_by_a_kill_leaves_no_temporary_file_after_the_next_run() {
+    let student = Student::new();
+    // What a workbook killed while saving leaves: pid 4294967295 is never a live process.
+    let left = student.dir.path().join(".progress-4294967295-a1b2c3.tmp");
+    fs::write(&left, "{").unwrap();
+    let ours = student.dir.path().join("notes.tmp");
+    fs::write(&ours, "mine").unwrap();
+    let finished = student.run(&["list"]);
+    assert_eq!(finished.code, Some(0), "{}", finished.stderr);
+    assert!(!left.exists(), "the temporary file is still there");
+    assert!(
+        ours.exists(),
+        "a file that is not the workbook's was removed"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_error_with_stderr_closed_is_no_panic() {
+    let output = Command::new(WORKBOOK)
+        .args(["bogus"])
+        .stderr(
+            fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -24,6 +24,13 @@ macro_rules! println {
     };
 }
 
+// And every line on stderr is written or dropped: a closed stderr is no panic either.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 macro_rules! print {
     ($($arg:tt)*) => {
         $crate::say(format_args!($($arg)*))
