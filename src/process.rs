@@ -55,17 +55,24 @@ pub fn run_with_timeout(
 /// output is read until it closes or the limit (plus a moment to drain) is reached, whichever
 /// is first: a grandchild that keeps the output open never holds this up.
 pub fn run_command_with_timeout(command: Command, limit: Duration) -> std::io::Result<Finished> {
-    run(command, limit, false)
+    run(command, limit, false, &|| {})
 }
 
 /// [`run_command_with_timeout`], with the program in a process group of its own that is killed
 /// whole when the run ends: at the limit, and also after a normal exit (so whatever it started
 /// in the background goes with it). On other systems than Unix, only the program is killed.
 pub fn run_group_with_timeout(command: Command, limit: Duration) -> std::io::Result<Finished> {
-    run(command, limit, true)
+    run(command, limit, true, &|| {})
 }
 
-fn run(mut command: Command, limit: Duration, group: bool) -> std::io::Result<Finished> {
+/// Runs `command` as the functions above say; `ended` is called once it has ended, before its
+/// output is read to the end (to end whatever else holds that output open).
+fn run(
+    mut command: Command,
+    limit: Duration,
+    group: bool,
+    ended: &dyn Fn(),
+) -> std::io::Result<Finished> {
     #[cfg(unix)]
     if group {
         use std::os::unix::process::CommandExt;
@@ -116,6 +123,7 @@ fn run(mut command: Command, limit: Duration, group: bool) -> std::io::Result<Fi
         kill_group(pid);
         running::ended(pid);
     }
+    ended();
     let deadline = (start + limit).max(Instant::now()) + DRAIN;
     let mut kept: [Option<(Vec<u8>, bool)>; 2] = [None, None];
     while kept.iter().any(Option::is_none) {
@@ -414,7 +422,12 @@ impl Sandbox {
             .env("LANG", "C.UTF-8")
             .envs(env.iter().copied())
             .current_dir(root.join("work"));
-        run_group_with_timeout(command, limit)
+        run(command, limit, true, &|| {
+            if bubblewrap().is_none() {
+                // A process that left the group (`setsid`) still has this sandbox's TMPDIR.
+                kill_running_in(root);
+            }
+        })
     }
 }
 

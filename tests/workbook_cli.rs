@@ -1180,3 +1180,52 @@ fn an_error_with_stderr_closed_is_no_panic() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_background_process_that_leaves_the_group_is_ended_too() {
+    if Command::new("setsid").arg("--version").output().is_err() {
+        println!("setsid is not installed: a process leaving the group is not tested");
+        return;
+    }
+    let student = Student::new();
+    let token = format!("46.{}", std::process::id());
+    let attempt = student.dir.path().join("ex01a_setsid.rs");
+    fs::write(
+        &attempt,
+        format!(
+            "//! Starts a process in a session of its own, which holds the output.\n\
+             fn main() {{\n    \
+                 let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"{token}\"]).spawn();\n    \
+                 std::thread::sleep(std::time::Duration::from_millis(200));\n    \
+                 std::process::exit(1);\n\
+             }}\n"
+        ),
+    )
+    .unwrap();
+    for no_bwrap in [false, true] {
+        let started = std::time::Instant::now();
+        let finished = run_with(
+            &student,
+            &["check", "01a", "--file", attempt.to_str().unwrap()],
+            LIMIT,
+            |command| {
+                if no_bwrap {
+                    command.env("WORKBOOK_NO_BWRAP", "1");
+                }
+            },
+        );
+        assert_eq!(finished.code, Some(1), "{}", finished.stdout);
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "{:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            running_with(&token),
+            0,
+            "the `setsid sleep {token}` outlived the check"
+        );
+    }
+}
