@@ -1229,3 +1229,50 @@ fn a_background_process_that_leaves_the_group_is_ended_too() {
         );
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_checked_program_cannot_start_thousands_of_threads() {
+    let root_user = fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"))
+    });
+    if root_user {
+        println!(
+            "running as root, for whom RLIMIT_NPROC is not enforced: the thread limit is not tested"
+        );
+        return;
+    }
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        println!("prlimit is not installed: the thread limit is not tested");
+        return;
+    }
+    let student = Student::new();
+    let attempt = student.dir.path().join("ex01a_threads.rs");
+    fs::write(
+        &attempt,
+        "//! Starts threads until it cannot.\n\
+         fn main() {\n    \
+             let mut started = 0;\n    \
+             while started < 6000\n        \
+                 && std::thread::Builder::new()\n            \
+                     .stack_size(16 << 10)\n            \
+                     .spawn(|| std::thread::sleep(std::time::Duration::from_secs(5)))\n            \
+                     .is_ok()\n    \
+             {\n        \
+                 started += 1;\n    \
+             }\n    \
+             eprintln!(\"threads={started}\");\n    \
+             std::process::exit(1);\n\
+         }\n",
+    )
+    .unwrap();
+    let finished = student.run(&["check", "01a", "--file", attempt.to_str().unwrap()]);
+    assert_eq!(finished.code, Some(1), "{}", finished.stdout);
+    assert!(
+        finished.stdout.contains("threads=") && !finished.stdout.contains("threads=6000"),
+        "{}",
+        finished.stdout
+    );
+}

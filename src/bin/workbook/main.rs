@@ -117,6 +117,11 @@ fn output_failed(error: &std::io::Error) -> ! {
 
 /// On SIGINT, SIGTERM or SIGHUP: kill the programs being checked, remove the scratch folders
 /// and throwaway packages, and end as the signal would have (status 128 + its number).
+#[cfg(not(unix))]
+fn clean_up_when_interrupted() {}
+
+/// On SIGINT, SIGTERM or SIGHUP: see above.
+#[cfg(unix)]
 fn clean_up_when_interrupted() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
