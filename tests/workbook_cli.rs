@@ -496,7 +496,10 @@ fn a_checked_program_runs_in_a_scratch_folder_with_its_own_home_and_environment(
     let here = student.dir.path().join("here");
     fs::create_dir(&here).unwrap();
     fs::write(here.join("canary"), "still here").unwrap();
-    let outside = student.dir.path().join("outside.txt");
+    // In the repository: with bubblewrap, read-only to the program.
+    let outside = root()
+        .join("target")
+        .join(format!("sandbox-probe-{}", std::process::id()));
     let attempt = student.dir.path().join("ex01a_deleter.rs");
     fs::write(
         &attempt,
@@ -546,9 +549,11 @@ fn a_checked_program_runs_in_a_scratch_folder_with_its_own_home_and_environment(
     assert!(!out.contains(&format!("home={}", here.display())), "{out}");
     assert!(out.contains("secret= "), "the environment leaked:\n{out}");
     assert!(out.contains("(The file runs in "), "{out}");
+    println!("{out}");
+    let wrote = fs::remove_file(&outside).is_ok();
     if bubblewrap_works() {
         assert!(out.contains("wrote_outside=false"), "{out}");
-        assert!(!outside.exists());
+        assert!(!wrote, "the program wrote into the repository");
     } else {
         println!("bubblewrap does not work here: the read-only repository is not tested");
     }
