@@ -422,12 +422,19 @@ impl Sandbox {
             .env("LANG", "C.UTF-8")
             .envs(env.iter().copied())
             .current_dir(root.join("work"));
-        run(command, limit, true, &|| {
-            if bubblewrap().is_none() {
+        let confined = bubblewrap().is_some();
+        let mut finished = run(command, limit, true, &|| {
+            if !confined {
                 // A process that left the group (`setsid`) still has this sandbox's TMPDIR.
                 kill_running_in(root);
             }
-        })
+        })?;
+        if confined && finished.code.is_some_and(|code| (129..160).contains(&code)) {
+            // bwrap reports a program killed by signal N as status 128 + N: say it as it is
+            // said without bwrap (a program that exits with 129..159 itself is taken as killed).
+            finished.code = None;
+        }
+        Ok(finished)
     }
 }
 

@@ -1281,3 +1281,28 @@ fn a_checked_program_cannot_start_thousands_of_threads() {
         finished.stdout
     );
 }
+
+#[test]
+fn a_program_killed_by_a_signal_is_said_to_be_so_with_or_without_bubblewrap() {
+    let student = Student::new();
+    let attempt = student.dir.path().join("ex01a_abort.rs");
+    fs::write(&attempt, "fn main() {\n    std::process::abort();\n}\n").unwrap();
+    for no_bwrap in [false, true] {
+        let finished = run_with(
+            &student,
+            &["check", "01a", "--file", attempt.to_str().unwrap()],
+            LIMIT,
+            |command| {
+                if no_bwrap {
+                    command.env("WORKBOOK_NO_BWRAP", "1");
+                }
+            },
+        );
+        assert_eq!(finished.code, Some(1), "{}", finished.stdout);
+        assert!(
+            finished.stdout.contains("was killed by a signal"),
+            "no_bwrap={no_bwrap}: {}",
+            finished.stdout
+        );
+    }
+}
