@@ -123,7 +123,21 @@ impl Exercises {
                 lints.push('\n');
             }
         }
-        let dir = tempfile::tempdir().map_err(not_run)?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{GRADED_PREFIX}{}-", std::process::id()))
+            .tempdir()
+            .map_err(not_run)?;
+        let cleanup = {
+            let (debug, unique, path) = (
+                self.target_dir.join("debug"),
+                unique.clone(),
+                dir.path().to_path_buf(),
+            );
+            crate::process::cleanup::register(move || {
+                let _ = fs::remove_dir_all(&path);
+                remove_products(&debug, |name| graded_name(name) == Some(unique.as_str()));
+            })
+        };
         let bin = format!("graded_{unique}");
         let text = format!(
             "[package]\nname = \"graded-{unique}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
@@ -143,7 +157,44 @@ impl Exercises {
             dir,
             unique,
             bin,
+            _cleanup: cleanup,
         })
+    }
+
+    /// True when another cargo holds the lock on `target/exercises` (another check, or the
+    /// tests): a build started now waits for it.
+    pub fn build_lock_is_held(&self) -> bool {
+        let Ok(file) = fs::OpenOptions::new()
+            .read(true)
+            .open(self.target_dir.join("debug").join(".cargo-lock"))
+        else {
+            return false;
+        };
+        let mut lock = fd_lock::RwLock::new(file);
+        lock.try_write().is_err()
+    }
+
+    /// Removes what a killed check left behind: the build products of files graded by a
+    /// process that is gone (`graded_<pid>_<n>` in `target/exercises`), and their throwaway
+    /// packages in `tmp`.
+    pub fn sweep_stale(&self, tmp: &Path) {
+        let stale = |name: &str| {
+            graded_name(name)
+                .and_then(|unique| crate::process::pid_in(unique, ""))
+                .is_some_and(|pid| !crate::process::alive(pid))
+        };
+        remove_products(&self.target_dir.join("debug"), stale);
+        let Ok(entries) = fs::read_dir(tmp) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if crate::process::pid_in(&name, GRADED_PREFIX)
+                .is_some_and(|pid| !crate::process::alive(pid))
+            {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
     }
 
     fn selection(&self, bins: &[String]) -> Vec<String> {
@@ -190,7 +241,26 @@ impl Exercises {
         if finished.code == Some(0) {
             return Ok(());
         }
-        Err(CargoError::Rejected(first_errors(&finished.stderr)))
+        // The code is to blame only when the compiler said so; cargo's own trouble (a manifest
+        // it cannot read, a cargo that is not one) is the workbook's.
+        if finished.stderr.contains("could not compile") || finished.stderr.contains("error[E") {
+            return Err(CargoError::Rejected(first_errors(&finished.stderr)));
+        }
+        let said = first_errors(&finished.stderr);
+        Err(CargoError::NotRun(format!(
+            "cargo {} failed ({}){}",
+            args[0],
+            finished
+                .code
+                .map_or("killed by a signal".to_string(), |code| format!(
+                    "exit status {code}"
+                )),
+            if said.trim().is_empty() {
+                " and said nothing: is CARGO set to a cargo?".to_string()
+            } else {
+                format!(":\n{said}")
+            }
+        )))
     }
 }
 
@@ -200,6 +270,48 @@ pub struct Graded {
     dir: tempfile::TempDir,
     unique: String,
     bin: String,
+    _cleanup: crate::process::cleanup::Registered,
+}
+
+/// The throwaway packages of graded files are named `workbook-graded-<pid>-...`.
+const GRADED_PREFIX: &str = "workbook-graded-";
+
+/// `<pid>_<n>` of a build product of a graded file (`graded_12_0`, `graded-12_0-hash`,
+/// `libgraded_12_0.rlib`...).
+fn graded_name(name: &str) -> Option<&str> {
+    let rest = ["graded_", "graded-", "libgraded_"]
+        .iter()
+        .find_map(|prefix| name.strip_prefix(prefix))?;
+    let end = rest
+        .char_indices()
+        .skip_while(|(_, c)| c.is_ascii_digit())
+        .skip(1)
+        .find(|(_, c)| !c.is_ascii_digit())
+        .map_or(rest.len(), |(at, _)| at);
+    let unique = &rest[..end];
+    let (pid, n) = unique.split_once('_')?;
+    (!pid.is_empty() && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())).then_some(unique)
+}
+
+/// Removes the build products in `debug` (and its `deps`, `.fingerprint`, `incremental`) whose
+/// names `ours` picks.
+fn remove_products(debug: &Path, ours: impl Fn(&str) -> bool) {
+    for dir in ["", "deps", ".fingerprint", "incremental"] {
+        let Ok(entries) = fs::read_dir(debug.join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if ours(&name) {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    fs::remove_dir_all(path)
+                } else {
+                    fs::remove_file(path)
+                };
+            }
+        }
+    }
 }
 
 impl Graded {
@@ -229,42 +341,27 @@ impl Graded {
 impl Drop for Graded {
     /// Removes this file's build products from the shared target directory.
     fn drop(&mut self) {
-        let debug = self.exercises.target_dir.join("debug");
-        let names = [
-            format!("graded_{}", self.unique),
-            format!("graded-{}", self.unique),
-            format!("libgraded_{}", self.unique),
-        ];
-        for dir in ["", "deps", ".fingerprint", "incremental"] {
-            let Ok(entries) = fs::read_dir(debug.join(dir)) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if names.iter().any(|ours| {
-                    name.strip_prefix(ours.as_str())
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']))
-                }) {
-                    let path = entry.path();
-                    let _ = if path.is_dir() {
-                        fs::remove_dir_all(path)
-                    } else {
-                        fs::remove_file(path)
-                    };
-                }
-            }
-        }
+        let unique = self.unique.as_str();
+        remove_products(&self.exercises.target_dir.join("debug"), |name| {
+            graded_name(name) == Some(unique)
+        });
     }
 }
 
-/// `path` as a TOML literal string (no escapes needed), or a basic string if it has a quote.
+/// `path` as a TOML basic string, every quote, backslash and control character escaped (a
+/// file named with a newline or a quote is a file like any other).
 fn toml_string(path: &Path) -> String {
-    let text = path.display().to_string();
-    if text.contains('\'') {
-        format!("{:?}", text)
-    } else {
-        format!("'{text}'")
+    let mut quoted = String::from("\"");
+    for c in path.display().to_string().chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => quoted.push(c),
+        }
     }
+    quoted.push('"');
+    quoted
 }
 
 /// The first diagnostics of a failed build (from the first `error` or `warning` line on), at

@@ -146,10 +146,10 @@ impl Program {
 
     /// [`Program::observe`] with the environment variables `env` set too.
     pub fn observe_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Record, Failure> {
-        let scratch = tempfile::tempdir()
+        let sandbox = crate::process::Sandbox::new()
             .map_err(|error| Failure::new(format!("no scratch directory: {error}")))?;
-        let path = scratch.path().join("record.jsonl");
-        self.run_ok_recorded(args, env, &path, scratch.path())?;
+        let path = sandbox.path().join("record.jsonl");
+        self.run_ok_recorded(args, env, &sandbox, &path)?;
         let mut records = crate::record::read(&path);
         let Some(record) = records.pop() else {
             return Err(Failure::new(format!(

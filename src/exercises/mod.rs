@@ -164,36 +164,40 @@ impl Program {
         format!("{} {}", self.command, args.join(" "))
     }
 
-    /// Runs the program with `args` and the environment variables `env` in the scratch
-    /// directory `dir`, recording what the toolkit saw into `record` (see [`crate::record`]);
-    /// fails unless it exits with 0.
+    /// Runs the program with `args` and the environment variables `env` in `sandbox` (see
+    /// [`process::Sandbox`]), recording what the toolkit saw into `record` (a path inside the
+    /// sandbox; see [`crate::record`]); fails unless it exits with 0.
     pub fn run_ok_recorded(
         &self,
         args: &[&str],
         env: &[(&str, &str)],
+        sandbox: &process::Sandbox,
         record: &Path,
-        dir: &Path,
     ) -> Result<Finished, Failure> {
-        let mut command = std::process::Command::new(&self.path);
-        command
-            .args(args)
-            .envs(env.iter().copied())
-            .env(crate::record::RECORD_VAR, record)
-            .current_dir(dir);
-        let finished =
-            process::run_command_with_timeout(command, self.timeout).map_err(|error| {
-                Failure(format!("could not start {}: {error}", self.path.display()))
-            })?;
+        let mut vars: Vec<(&str, &std::ffi::OsStr)> = env
+            .iter()
+            .map(|(name, value)| (*name, std::ffi::OsStr::new(*value)))
+            .collect();
+        vars.push((crate::record::RECORD_VAR, record.as_os_str()));
+        let finished = sandbox
+            .run(&self.path, args, &vars, self.timeout)
+            .map_err(|error| self.not_started(&error))?;
         self.judge_exit(args, finished)
     }
 
-    /// Runs the program with `args`. A run past the time limit is a failure that says the
-    /// program may be deadlocked; any exit status is returned for the check to judge.
+    fn not_started(&self, error: &std::io::Error) -> Failure {
+        Failure(format!("could not start {}: {error}", self.path.display()))
+    }
+
+    /// Runs the program with `args`, in a sandbox of its own (see [`process::Sandbox`]). A run
+    /// past the time limit is a failure that says the program may be deadlocked; any exit
+    /// status is returned for the check to judge.
     pub fn run(&self, args: &[&str]) -> Result<Finished, Failure> {
-        let finished =
-            process::run_with_timeout(&self.path, args, self.timeout).map_err(|error| {
-                Failure(format!("could not start {}: {error}", self.path.display()))
-            })?;
+        let sandbox = process::Sandbox::new()
+            .map_err(|error| Failure(format!("no scratch directory: {error}")))?;
+        let finished = sandbox
+            .run(&self.path, args, &[], self.timeout)
+            .map_err(|error| self.not_started(&error))?;
         if finished.timed_out {
             return Err(Failure(format!(
                 "your program did not finish within {} s{}: is it deadlocked?",
@@ -234,7 +238,7 @@ impl Program {
             .lines()
             .filter(|line| !line.trim().is_empty())
             .take(6);
-        let said: Vec<&str> = said.collect();
+        let said: Vec<String> = said.map(|line| shorten(line, 300)).collect();
         let how = match finished.code {
             Some(code) => format!("exited with status {code}"),
             None => "was killed by a signal".to_string(),
@@ -252,6 +256,14 @@ impl Program {
                 format!(":\n    {}", said.join("\n    "))
             }
         )))
+    }
+}
+
+/// `text` cut to at most `chars` characters, saying how much was left out.
+pub fn shorten(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}... ({} more bytes)", &text[..at], text.len() - at),
     }
 }
 

@@ -13,6 +13,30 @@
 
 mod progress;
 
+// Every line this program prints goes through `say`: a full disk or a closed pipe ends it with
+// one line at most, never a panic.
+macro_rules! println {
+    () => {
+        $crate::say(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::say(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+// And every line on stderr is written or dropped: a closed stderr is no panic either.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::say(format_args!($($arg)*))
+    };
+}
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +45,7 @@ use std::process::{Command, ExitCode};
 use serde_json::json;
 use workbook::exercises::cargo::{CargoError, Exercises};
 use workbook::exercises::{self, Exercise, Program};
+use workbook::process;
 
 use progress::{Progress, Status};
 
@@ -28,6 +53,11 @@ const HELP: &str = "\
 workbook: check your exercises, ask for hints, see solutions, track your progress
 
 Usage: cargo run --bin workbook -- <COMMAND>
+
+Exit status: 0 done or shown; 1 not done (or refused, with the reason); 2 a command line or a
+file the workbook cannot use; 3 the output cannot be written (one line on stderr); 141 the
+reader of the output went away (nothing printed); 128+N killed by signal N, after removing what
+the check had started.
 
 Commands:
   list                 every exercise, with its status and the hints you used
@@ -50,18 +80,73 @@ Your exercises are in lessons/exercises/; edit one, then check it, e.g.
 Progress is kept in .workbook/progress.json (WORKBOOK_PROGRESS names another file).
 ";
 
+/// The commands, as `help` names them.
+const COMMANDS: [&str; 7] = [
+    "list", "check", "hint", "solution", "reset", "report", "help",
+];
+
 /// A command line that makes no sense: printed as one `error:` line, exit status 2.
 struct Usage(String);
 
 /// What a command asks the process to end with.
 type Outcome = Result<ExitCode, Usage>;
 
+/// Exit status when the output cannot be written (a full disk): one line on stderr says so.
+const OUTPUT_FAILED: u8 = 3;
+
+/// Exit status when whoever reads the output stopped (`workbook list | head -1`), as a shell
+/// reports a process killed by SIGPIPE; nothing is printed.
+const OUTPUT_CLOSED: i32 = 141;
+
+/// Writes `text` to stdout; when that fails, cleans up and ends the process (see
+/// [`OUTPUT_FAILED`], [`OUTPUT_CLOSED`]).
+fn say(text: std::fmt::Arguments) {
+    if let Err(error) = std::io::stdout().lock().write_fmt(text) {
+        output_failed(&error);
+    }
+}
+
+fn output_failed(error: &std::io::Error) -> ! {
+    process::cleanup::run_all();
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(OUTPUT_CLOSED);
+    }
+    let _ = writeln!(std::io::stderr(), "error: cannot write the output: {error}");
+    std::process::exit(OUTPUT_FAILED.into());
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: kill the programs being checked, remove the scratch folders
+/// and throwaway packages, and end as the signal would have (status 128 + its number).
+#[cfg(not(unix))]
+fn clean_up_when_interrupted() {}
+
+/// On SIGINT, SIGTERM or SIGHUP: see above.
+#[cfg(unix)]
+fn clean_up_when_interrupted() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            process::cleanup::run_all();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 fn main() -> ExitCode {
+    clean_up_when_interrupted();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    match run(args) {
+    let outcome = run(args);
+    if let Err(error) = std::io::stdout().flush() {
+        output_failed(&error);
+    }
+    match outcome {
         Ok(code) => code,
         Err(Usage(message)) => {
-            eprintln!("error: {message}");
+            // A bad value is quoted in the message: never 100 KB of it.
+            eprintln!("error: {}", exercises::shorten(&message, 300));
             eprintln!("Try `cargo run --bin workbook -- --help` for the commands.");
             ExitCode::from(2)
         }
@@ -85,12 +170,19 @@ fn parse(args: Vec<OsString>) -> Result<Args, Usage> {
     let mut parser = lexopt::Parser::from_args(args);
     let mut parsed = Args::default();
     let invalid = |error: lexopt::Error| Usage(error.to_string());
+    let once = |given: &mut bool, flag: &str| {
+        if std::mem::replace(given, true) {
+            Err(Usage(format!("{flag} is given twice")))
+        } else {
+            Ok(())
+        }
+    };
     while let Some(arg) = parser.next().map_err(invalid)? {
         match arg {
-            Short('h') | Long("help") => parsed.help = true,
-            Long("json") => parsed.json = true,
-            Long("force") => parsed.force = true,
-            Long("yes") => parsed.yes = true,
+            Short('h') | Long("help") => once(&mut parsed.help, "--help")?,
+            Long("json") => once(&mut parsed.json, "--json")?,
+            Long("force") => once(&mut parsed.force, "--force")?,
+            Long("yes") => once(&mut parsed.yes, "--yes")?,
             Long("file") => {
                 if parsed.file.is_some() {
                     return Err(Usage("--file is given twice".into()));
@@ -119,6 +211,24 @@ fn run(args: Vec<OsString>) -> Outcome {
     if args.help || args.command.is_empty() || args.command == "help" {
         if args.command.is_empty() && !args.help {
             return Err(Usage("no command given".into()));
+        }
+        // `help CMD`, `--help CMD` and `CMD --help` name a command: it must be one.
+        let named: Vec<&String> = if args.command == "help" {
+            args.positional.iter().collect()
+        } else {
+            std::iter::once(&args.command)
+                .filter(|command| !command.is_empty())
+                .chain(&args.positional)
+                .collect()
+        };
+        if let Some(bad) = named.iter().find(|name| !COMMANDS.contains(&name.as_str())) {
+            return Err(Usage(format!(
+                "no command {bad:?} to help with: the commands are {}",
+                COMMANDS.join(", ")
+            )));
+        }
+        if named.len() > 1 {
+            return Err(Usage("help takes one command at a time".into()));
         }
         print!("{HELP}");
         return Ok(ExitCode::SUCCESS);
@@ -195,9 +305,15 @@ impl Workbook {
             Some(path) if !path.is_empty() => PathBuf::from(path),
             _ => root.join(".workbook").join("progress.json"),
         };
+        let package = Exercises::new(&root);
+        // What a check killed earlier (even with SIGKILL) left behind goes now.
+        let tmp = std::env::temp_dir();
+        process::sweep_stale(&tmp);
+        package.sweep_stale(&tmp);
+        progress::sweep_stale(&progress_path);
         let progress = Progress::load(&progress_path).map_err(trouble)?;
         Ok(Workbook {
-            package: Exercises::new(&root),
+            package,
             root,
             progress,
             all: exercises::all(),
@@ -303,18 +419,27 @@ impl Workbook {
                 "(The first check compiles the workbook's dependencies once: about a minute.)"
             );
         }
+        if file.is_some() {
+            println!("(The file runs in {}.)", process::protection());
+        }
         let mut done = 0;
+        // A progress file that cannot be written does not hide the verdicts: each is shown, and
+        // the error after them.
+        let mut unsaved: Option<String> = None;
         for (index, exercise) in selected.iter().enumerate() {
             if index > 0 {
                 println!();
             }
             let verdict = match file {
-                Some(file) => self.check_file(exercise, file)?,
+                Some(file) => self.check_file(exercise, file)?.map_err(|f| bounded(&f)),
                 None => {
-                    let verdict = self.check_starter(exercise)?;
-                    self.progress
+                    let verdict = self.check_starter(exercise)?.map_err(|f| bounded(&f));
+                    if let Err(error) = self
+                        .progress
                         .record_check(exercise.id, verdict.clone().err())
-                        .map_err(trouble)?;
+                    {
+                        unsaved.get_or_insert(error);
+                    }
                     verdict
                 }
             };
@@ -356,6 +481,11 @@ impl Workbook {
         if file.is_some() {
             println!("(A check of --file records no progress.)");
         }
+        if let Some(error) = unsaved {
+            flush();
+            eprintln!("error: the result was not saved: {error}");
+            return Ok(ExitCode::from(2));
+        }
         Ok(if done == selected.len() {
             ExitCode::SUCCESS
         } else {
@@ -374,6 +504,7 @@ impl Workbook {
         );
         flush();
         let bin = [exercise.starter_bin()];
+        self.say_if_waiting();
         if let Some(failure) = cargo_failure(self.package.build(&bin), "does not build")? {
             return Ok(Err(failure));
         }
@@ -403,6 +534,7 @@ impl Workbook {
             .package
             .graded(file)
             .map_err(|error| trouble(error.to_string()))?;
+        self.say_if_waiting();
         if let Some(failure) = cargo_failure(graded.build(), "does not build")? {
             return Ok(Err(failure));
         }
@@ -423,6 +555,18 @@ impl Workbook {
             return Ok(Err(failure));
         }
         Ok(Ok(()))
+    }
+
+    /// Says so when the build will wait for another cargo (another check, the tests).
+    fn say_if_waiting(&self) {
+        if self.package.build_lock_is_held() {
+            println!(
+                "(Waiting for another cargo that is building into {} to finish: another check, \
+                 or the tests.)",
+                self.relative(&self.root.join("target/exercises"))
+            );
+            flush();
+        }
     }
 
     fn hint(mut self, target: &str) -> Outcome {
@@ -491,18 +635,31 @@ impl Workbook {
             .progress
             .path()
             .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .join("backup");
-        let backup = backup_dir.join(exercise.starter);
         if !yes {
             eprintln!(
                 "reset {} replaces your {relative} with the starter as it was handed out (your \
-                 version is saved as {}). To go ahead: cargo run --bin workbook -- reset {} --yes",
+                 version is kept in {}, every reset a new timestamped copy). To go ahead: cargo \
+                 run --bin workbook -- reset {} --yes",
                 exercise.id,
-                backup.display(),
+                backup_dir.display(),
                 exercise.id
             );
             return Ok(ExitCode::from(1));
+        }
+        // Never through a symbolic link: the file it leads to may be anywhere.
+        for (what, link) in [("your exercise", &path), ("the backup folder", &backup_dir)] {
+            if std::fs::symlink_metadata(link).is_ok_and(|meta| meta.file_type().is_symlink()) {
+                eprintln!(
+                    "Cannot reset {}: {what} {} is a symbolic link, and reset does not write \
+                     through links. Replace it with a plain file or folder first.",
+                    exercise.id,
+                    link.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
         }
         let pristine = match pristine_starter(&self.root, &relative) {
             Ok(text) => text,
@@ -521,17 +678,18 @@ impl Workbook {
             return Ok(ExitCode::SUCCESS);
         }
         if let Some(current) = current {
-            std::fs::create_dir_all(&backup_dir)
-                .and_then(|()| std::fs::write(&backup, current))
-                .map_err(|error| {
-                    trouble(format!(
-                        "cannot save your version to {}: {error}",
-                        backup.display()
-                    ))
-                })?;
-            println!("Saved your version as {}.", backup.display());
+            let backup = save_backup(&backup_dir, exercise.starter, &current).map_err(|error| {
+                trouble(format!(
+                    "cannot save your version in {}: {error}",
+                    backup_dir.display()
+                ))
+            })?;
+            println!(
+                "Saved your version as {} (every earlier one is kept there too).",
+                backup.display()
+            );
         }
-        std::fs::write(&path, pristine)
+        replace_file(&path, &pristine)
             .map_err(|error| trouble(format!("cannot write {relative}: {error}")))?;
         println!(
             "Restored {relative} to the starter. Check it again with: cargo run --bin workbook \
@@ -672,6 +830,65 @@ fn pristine_starter(root: &Path, relative: &str) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(output.stdout)
+}
+
+/// Saves `text` as a new backup of `name` in `dir`: `name.2025-01-31T09-15-02Z` (with `.2`,
+/// `.3`, ... when that exists), created anew, so no earlier backup and no link is written over.
+fn save_backup(dir: &Path, name: &str, text: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let stamp = progress::now_utc().replace(':', "-");
+    for attempt in 1.. {
+        let backup = dir.join(if attempt == 1 {
+            format!("{name}.{stamp}")
+        } else {
+            format!("{name}.{stamp}.{attempt}")
+        });
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&backup)
+        {
+            Ok(mut file) => {
+                file.write_all(text)?;
+                return Ok(backup);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    unreachable!("some attempt's name is free")
+}
+
+/// Writes `text` as the file `path`: a new file renamed over it, so a symbolic link there is
+/// replaced, never followed, and an interrupted write leaves the old file whole.
+fn replace_file(path: &Path, text: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".reset-")
+        .tempfile_in(dir)?;
+    temporary.write_all(text)?;
+    if let Ok(metadata) = std::fs::symlink_metadata(path)
+        && metadata.is_file()
+    {
+        std::fs::set_permissions(temporary.path(), metadata.permissions())?;
+    }
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// A failure as shown and recorded: no line longer than 1000 characters, at most 200 lines (a
+/// program that prints a 50 MB line gets a message of a few lines, in the report too).
+fn bounded(failure: &str) -> String {
+    let lines: Vec<&str> = failure.lines().collect();
+    let mut text: Vec<String> = lines
+        .iter()
+        .take(200)
+        .map(|line| exercises::shorten(line, 1000))
+        .collect();
+    if lines.len() > 200 {
+        text.push(format!("... ({} more lines)", lines.len() - 200));
+    }
+    text.join("\n")
 }
 
 /// Who the report is of: `WORKBOOK_STUDENT`, else the login name.

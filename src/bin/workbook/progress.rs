@@ -77,50 +77,20 @@ pub struct Progress {
     entries: BTreeMap<String, Entry>,
 }
 
+/// The largest progress file read: anything larger is not one the workbook wrote.
+const LARGEST: u64 = 16 << 20;
+
 impl Progress {
     /// Reads the progress file at `path`; a missing file is no progress yet. A file that is
-    /// not valid is an error that names it (it is never overwritten silently).
+    /// not valid is an error that names it (it is never overwritten silently): bad JSON, but
+    /// also a valid file with values the workbook never writes (`"format": 99`,
+    /// `"status": "weird"`), and anything that is not a regular file (a FIFO, a device).
     pub fn load(path: &Path) -> Result<Progress, String> {
-        let mut progress = Progress {
+        let entries = read_entries(path)?;
+        Ok(Progress {
             path: path.to_path_buf(),
-            entries: BTreeMap::new(),
-        };
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(progress),
-            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
-        };
-        let damaged = |why: &str| {
-            format!(
-                "the progress file {} is damaged ({why}); move it away to start afresh",
-                path.display()
-            )
-        };
-        let value: Value =
-            serde_json::from_str(&text).map_err(|error| damaged(&error.to_string()))?;
-        let Some(exercises) = value.get("exercises").and_then(Value::as_object) else {
-            return Err(damaged("it has no \"exercises\" table"));
-        };
-        for (id, entry) in exercises {
-            let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_string);
-            progress.entries.insert(
-                id.clone(),
-                Entry {
-                    status: Status::from_word(&text("status").unwrap_or_default()),
-                    hints_used: entry
-                        .get("hints_used")
-                        .and_then(Value::as_u64)
-                        .map_or(0, |used| used.min(3) as usize),
-                    last_check: text("last_check"),
-                    last_failure: text("last_failure"),
-                    solved: entry
-                        .get("solved")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                },
-            );
-        }
-        Ok(progress)
+            entries,
+        })
     }
 
     /// Where the file is.
@@ -133,8 +103,15 @@ impl Progress {
         self.entries.get(id).cloned().unwrap_or_default()
     }
 
-    /// Changes exercise `id`'s entry and writes the file.
+    /// Changes exercise `id`'s entry and writes the file. Under a lock on the file (another
+    /// `workbook` may be checking another exercise at the same time), the file is read again,
+    /// changed and written, so no other process's change is lost.
     pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> Result<(), String> {
+        let mut lock = self.lock_file()?;
+        let _locked = lock
+            .write()
+            .map_err(|error| format!("cannot lock {}: {error}", self.path.display()))?;
+        self.entries = read_entries(&self.path)?;
         change(self.entries.entry(id.to_string()).or_default());
         self.save()
     }
@@ -152,6 +129,37 @@ impl Progress {
             entry.solved |= failure.is_none();
             entry.last_failure = failure;
         })
+    }
+
+    /// The file itself: where a symbolic link to it leads (the link is kept, never replaced).
+    fn target(&self) -> PathBuf {
+        fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone())
+    }
+
+    fn dir(&self) -> PathBuf {
+        match self.target().parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// The lock file `progress.json.lock` next to the file: `write()` on it waits for, then
+    /// holds, the exclusive lock (an advisory `flock`, released when dropped or when the
+    /// process ends, even killed). std's `File::lock` needs Rust 1.89; this package's
+    /// `rust-version` is 1.85.
+    fn lock_file(&self) -> Result<fd_lock::RwLock<fs::File>, String> {
+        let dir = self.dir();
+        let failed = |error: io::Error| format!("cannot write {}: {error}", self.path.display());
+        fs::create_dir_all(&dir).map_err(failed)?;
+        let mut name = self.target().file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(name))
+            .map_err(failed)?;
+        Ok(fd_lock::RwLock::new(file))
     }
 
     /// The whole file as JSON.
@@ -176,22 +184,176 @@ impl Progress {
     }
 
     /// Writes the file whole: to a temporary file next to it, then renamed over it, so an
-    /// interrupted write never leaves half a file.
+    /// interrupted write never leaves half a file. The file keeps its permissions (a new one is
+    /// readable by all, as an editor would make it), and a symbolic link to it stays a link.
     fn save(&self) -> Result<(), String> {
         let failed = |error: io::Error| format!("cannot write {}: {error}", self.path.display());
-        let dir = match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&dir).map_err(failed)?;
+        let target = self.target();
+        let dir = self.dir();
         let text = serde_json::to_string_pretty(&self.to_json()).expect("JSON values serialise");
-        let mut temporary = tempfile::NamedTempFile::new_in(&dir).map_err(failed)?;
+        let permissions = match fs::metadata(&target) {
+            Ok(metadata) => metadata.permissions(),
+            Err(_) => new_file_permissions(),
+        };
+        let mut temporary = tempfile::Builder::new()
+            .prefix(&format!("{TEMPORARY_PREFIX}{}-", std::process::id()))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(failed)?;
         io::Write::write_all(&mut temporary, format!("{text}\n").as_bytes()).map_err(failed)?;
+        fs::set_permissions(temporary.path(), permissions).map_err(failed)?;
         temporary
-            .persist(&self.path)
+            .persist(&target)
             .map_err(|error| failed(error.error))?;
         Ok(())
     }
+}
+
+/// Temporary files next to the progress file are `.progress-<pid>-....tmp`.
+const TEMPORARY_PREFIX: &str = ".progress-";
+
+/// Removes the temporary files a workbook that was killed while saving left next to the
+/// progress file at `path` (those of a process that is gone).
+pub fn sweep_stale(path: &Path) {
+    let dir = match fs::canonicalize(path)
+        .ok()
+        .as_deref()
+        .unwrap_or(path)
+        .parent()
+    {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".tmp")
+            && workbook::process::pid_in(&name, TEMPORARY_PREFIX)
+                .is_some_and(|pid| !workbook::process::alive(pid))
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn new_file_permissions() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o644)
+}
+
+#[cfg(not(unix))]
+fn new_file_permissions() -> fs::Permissions {
+    tempfile::NamedTempFile::new()
+        .and_then(|file| file.as_file().metadata())
+        .map(|metadata| metadata.permissions())
+        .expect("a temporary file")
+}
+
+/// The entries of the progress file at `path` (none when it does not exist), refusing a file
+/// the workbook did not write as it is.
+fn read_entries(path: &Path) -> Result<BTreeMap<String, Entry>, String> {
+    let mut entries = BTreeMap::new();
+    let damaged = |why: &str| {
+        format!(
+            "the progress file {} is damaged ({why}); move it away to start afresh",
+            path.display()
+        )
+    };
+    match fs::metadata(path) {
+        // No file there (yet): no progress. A folder on the way that is a file is no file
+        // either; writing will say so.
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(entries);
+        }
+        Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+        Ok(metadata) if !metadata.is_file() => {
+            return Err(format!(
+                "the progress file {} is not a regular file; name another with \
+                 WORKBOOK_PROGRESS",
+                path.display()
+            ));
+        }
+        Ok(metadata) if metadata.len() > LARGEST => {
+            return Err(damaged(&format!("it is larger than {} MB", LARGEST >> 20)));
+        }
+        Ok(_) => {}
+    }
+    let mut text = String::new();
+    let read = fs::File::open(path).and_then(|file| {
+        io::Read::read_to_string(&mut io::Read::take(file, LARGEST + 1), &mut text)
+    });
+    match read {
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(entries),
+        Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+            return Err(damaged("it is not UTF-8 text"));
+        }
+        Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+    }
+    if text.len() as u64 > LARGEST {
+        return Err(damaged(&format!("it is larger than {} MB", LARGEST >> 20)));
+    }
+    let value: Value = serde_json::from_str(&text).map_err(|error| damaged(&error.to_string()))?;
+    if value.get("format") != Some(&json!(1)) {
+        return Err(damaged("its \"format\" is not 1"));
+    }
+    let Some(exercises) = value.get("exercises").and_then(Value::as_object) else {
+        return Err(damaged("it has no \"exercises\" table"));
+    };
+    for (id, entry) in exercises {
+        let odd = |key: &str, what: &str| damaged(&format!("{id}'s \"{key}\" is not {what}"));
+        let Some(fields) = entry.as_object() else {
+            return Err(damaged(&format!("{id} is not a table")));
+        };
+        let text = |key: &str| -> Result<Option<String>, String> {
+            match fields.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) => Ok(Some(text.clone())),
+                Some(_) => Err(odd(key, "text")),
+            }
+        };
+        let status = match fields.get("status") {
+            None => Status::NotStarted,
+            Some(word) => ["not started", "failing", "done"]
+                .into_iter()
+                .find(|known| word == known)
+                .map(Status::from_word)
+                .ok_or_else(|| odd("status", "\"not started\", \"failing\" or \"done\""))?,
+        };
+        let hints_used = match fields.get("hints_used") {
+            None => 0,
+            Some(used) => used
+                .as_u64()
+                .filter(|used| *used <= 3)
+                .ok_or_else(|| odd("hints_used", "a number from 0 to 3"))?
+                as usize,
+        };
+        let solved = match fields.get("solved") {
+            None => false,
+            Some(solved) => solved
+                .as_bool()
+                .ok_or_else(|| odd("solved", "true or false"))?,
+        };
+        entries.insert(
+            id.clone(),
+            Entry {
+                status,
+                hints_used,
+                last_check: text("last_check")?,
+                last_failure: text("last_failure")?,
+                solved,
+            },
+        );
+    }
+    Ok(entries)
 }
 
 /// The time now, in UTC, as `2025-01-31T09:15:02Z`.
