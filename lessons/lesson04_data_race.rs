@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use workbook::run::{Census, replay_schedule};
 use workbook::scheduler::Ending;
 use workbook::sync::{AtomicU64, Barrier, Mutex, Ordering};
-use workbook::{Cli, Flags, replay::Mode, thread, trace};
+use workbook::{Cli, Flags, Mode, thread, trace};
 
 const PROGRAM: &str = "lesson04";
 

@@ -18,7 +18,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::ops::{Index, RangeInclusive};
 
-use crate::replay::Mode;
+use crate::mode::Mode;
 
 /// The largest seed accepted by `--seed`.
 pub const MAX_SEED: u64 = u64::MAX;

@@ -17,8 +17,7 @@
 //! - [`cleanup`]: how a program ends when it cannot go on (a refused thread, output that cannot
 //!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
-//! - [`replay`]: the old toolkit (`Run`, `Actor`, steps declared by hand), still used by the
-//!   exercises that have not moved to the drop-in types; it goes when they have.
+//! - [`mode`]: live, replay or explore, as the command line chose.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -27,11 +26,11 @@ pub mod cli;
 pub mod exercises;
 pub mod fs;
 pub mod live;
+pub mod mode;
 #[doc(hidden)]
 pub mod objects;
 pub mod process;
 pub mod record;
-pub mod replay;
 pub mod run;
 pub mod scheduler;
 pub mod sync;
@@ -41,4 +40,4 @@ pub mod trace;
 pub use run::{guess, run};
 
 pub use cli::{Cli, Flags};
-pub use replay::{Actor, Mode, Outcome, Report, Run};
+pub use mode::Mode;

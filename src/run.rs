@@ -28,8 +28,8 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::cli::Flags;
 use crate::live;
+use crate::mode::Mode;
 use crate::record;
-use crate::replay::Mode;
 use crate::scheduler::{self, Chooser, Ending, Row, Scheduler, Stopped};
 use crate::trace;
 

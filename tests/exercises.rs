@@ -334,7 +334,7 @@ fn every_exercise_has_files_a_statement_and_three_hints() {
         );
         // A stuck program must be reported by the toolkit (who holds, who waits), which takes
         // up to a stall timer plus the program's start: never by the check's bare time limit.
-        let stall = workbook::scheduler::STALL_TIMEOUT.max(workbook::replay::STALL_TIMEOUT);
+        let stall = workbook::scheduler::STALL_TIMEOUT;
         assert!(
             exercise.timeout >= stall + std::time::Duration::from_secs(3),
             "{id}: a check's time limit ({:?}) must be longer than every stall timer of the \

@@ -28,8 +28,7 @@ pub mod lesson06;
 pub mod lesson07;
 
 /// The time limit of a check's run of an exercise that has nothing slow to do: longer than
-/// every stall timer of the toolkit ([`crate::scheduler::STALL_TIMEOUT`] and
-/// [`crate::replay::STALL_TIMEOUT`], 5 s), so that a stuck program is reported by the toolkit's
+/// every stall timer of the toolkit ([`crate::scheduler::STALL_TIMEOUT`], 5 s), so that a stuck program is reported by the toolkit's
 /// own diagnosis (who holds, who waits, or what the running thread is blocked on), never by a
 /// bare timeout.
 pub const STALL_SAFE_TIMEOUT: Duration = Duration::from_secs(8);
