@@ -28,6 +28,26 @@ use crate::objects::{ChannelMeta, LockMeta, thread_key};
 /// How long a replay may go without any turn before it is declared stuck.
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Test knob, off by default: whole seconds (1 to 5) that replace [`STALL_TIMEOUT`] in this
+/// process, so a test can pause a replay past the timer without waiting 5 s. Any other value,
+/// or none, leaves the 5 s.
+pub const STALL_TIMEOUT_VAR: &str = "WORKBOOK_STALL_TIMEOUT_SECS";
+
+/// The stall timer in force: [`STALL_TIMEOUT`], or a shorter one from [`STALL_TIMEOUT_VAR`].
+pub fn stall_timeout() -> Duration {
+    static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *TIMEOUT.get_or_init(|| stall_timeout_from(std::env::var(STALL_TIMEOUT_VAR).ok().as_deref()))
+}
+
+/// [`stall_timeout`] for a given value of [`STALL_TIMEOUT_VAR`].
+fn stall_timeout_from(value: Option<&str>) -> Duration {
+    value
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .filter(|timeout| !timeout.is_zero() && *timeout <= STALL_TIMEOUT)
+        .unwrap_or(STALL_TIMEOUT)
+}
+
 /// Exit status of a program whose replay got stuck on something the scheduler cannot see
 /// (a `std` lock, stdin, ...).
 pub const STALLED_EXIT: i32 = 3;
@@ -772,7 +792,7 @@ impl Scheduler {
     }
 
     /// Waits until `me` has the turn or the replay stops. A replay in which the running thread
-    /// makes no turn for [`STALL_TIMEOUT`] (counting only time this process was running) is
+    /// makes no turn for [`stall_timeout`] (counting only time this process was running) is
     /// stuck on something the scheduler cannot see: say so and exit.
     fn wait_for_turn(&self, state: &mut MutexGuard<'_, State>, me: usize) {
         let wakeup = state.slots[me].wakeup.clone();
@@ -791,13 +811,13 @@ impl Scheduler {
                 // A longer gap means this process was paused (Ctrl-Z) or starved: not a stall.
                 stalled += gap;
             }
-            if stalled >= STALL_TIMEOUT && me == lowest_waiting(state) {
+            if stalled >= stall_timeout() && me == lowest_waiting(state) {
                 let running = &state.slots[state.running].name;
                 eprintln!(
                     "replay stuck: {running} has had the turn for {} s without reaching an \
                      operation the scheduler can see. Is it blocked on something that is not a \
                      workbook type (a std lock, stdin, a network call)?",
-                    STALL_TIMEOUT.as_secs()
+                    stall_timeout().as_secs()
                 );
                 crate::cleanup::exit(STALLED_EXIT);
             }
@@ -825,5 +845,24 @@ pub fn format_time(time: Duration) -> String {
         }
     } else {
         format!("{:.1} s", time.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stall_knob_only_shortens_the_timer() {
+        assert_eq!(stall_timeout_from(None), STALL_TIMEOUT);
+        assert_eq!(stall_timeout_from(Some("1")), Duration::from_secs(1));
+        assert_eq!(stall_timeout_from(Some(" 3 ")), Duration::from_secs(3));
+        for ignored in ["", "0", "6", "3600", "-1", "1.5", "soon"] {
+            assert_eq!(
+                stall_timeout_from(Some(ignored)),
+                STALL_TIMEOUT,
+                "{ignored:?}"
+            );
+        }
     }
 }

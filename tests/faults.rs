@@ -199,25 +199,31 @@ fn too_little_address_space_is_a_refused_thread_not_a_hang() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    for (name, binary) in LESSONS {
-        for megabytes in [6, 8, 10] {
-            for args in [&[][..], &["--seed", "1"][..]] {
-                let mut command = Command::new("prlimit");
-                command
-                    .arg(format!("--as={}", megabytes << 20))
-                    .arg(binary)
-                    .args(args)
-                    .env("TMPDIR", tmp.path());
-                let ended = run(command, Duration::from_secs(15));
-                let what = format!("{name} {args:?} under --as={megabytes} MiB");
-                // Lesson 5 ends with status 4 live: its deadlock, found by the watchdog.
-                if ended.code == Some(4) && name == "lesson05" && args.is_empty() {
-                    continue;
+    // One thread per lesson: the runs are independent child processes.
+    std::thread::scope(|scope| {
+        for (name, binary) in LESSONS {
+            let tmp = tmp.path();
+            scope.spawn(move || {
+                for megabytes in [6, 8, 10] {
+                    for args in [&[][..], &["--seed", "1"][..]] {
+                        let mut command = Command::new("prlimit");
+                        command
+                            .arg(format!("--as={}", megabytes << 20))
+                            .arg(binary)
+                            .args(args)
+                            .env("TMPDIR", tmp);
+                        let ended = run(command, Duration::from_secs(15));
+                        let what = format!("{name} {args:?} under --as={megabytes} MiB");
+                        // Lesson 5 ends with status 4 live: its deadlock, found by the watchdog.
+                        if ended.code == Some(4) && name == "lesson05" && args.is_empty() {
+                            continue;
+                        }
+                        assert_spawn_failure_or_success(&what, &ended, megabytes == 6);
+                    }
                 }
-                assert_spawn_failure_or_success(&what, &ended, megabytes == 6);
-            }
+            });
         }
-    }
+    });
     assert_empty(tmp.path(), "a lesson short of memory");
 }
 
@@ -286,46 +292,58 @@ fn wait_at_most(child: &mut Child, limit: Duration) -> std::process::ExitStatus 
 fn interrupted_lesson03_leaves_no_folder_behind() {
     let _serial = one_at_a_time();
     use std::os::unix::process::ExitStatusExt;
-    let tmp = tempfile::tempdir().unwrap();
-    // SIGINT (Ctrl-C) and SIGTERM (kill) at different moments of the run, 20 runs each.
-    for (signal, number) in [("INT", 2), ("TERM", 15)] {
-        for run in 0..20u64 {
-            let mut child = lesson03(tmp.path(), Stdio::null());
-            std::thread::sleep(Duration::from_millis(20 + 15 * run));
-            let _ = Command::new("kill")
-                .args([format!("-{signal}"), child.id().to_string()])
-                .status();
+    // SIGINT (Ctrl-C) and SIGTERM (kill) at different moments of its ~90 ms run (10 to 70 ms), five
+    // runs each, and five runs of `lesson03 | head -1`: three threads, a TMPDIR each.
+    let by_signal = |signal: &'static str, number: i32| {
+        move || {
+            let tmp = tempfile::tempdir().unwrap();
+            for run in 0..5u64 {
+                let mut child = lesson03(tmp.path(), Stdio::null());
+                std::thread::sleep(Duration::from_millis(10 + 15 * run));
+                let _ = Command::new("kill")
+                    .args([format!("-{signal}"), child.id().to_string()])
+                    .status();
+                let status = wait_at_most(&mut child, Duration::from_secs(10));
+                assert!(
+                    status.success() || status.signal() == Some(number),
+                    "SIGINT/SIGTERM should end lesson03 by that signal: {status:?}"
+                );
+                assert_empty(
+                    tmp.path(),
+                    &format!("lesson03 after SIG{signal} (run {run})"),
+                );
+            }
+        }
+    };
+    // `lesson03 | head -1`: the reader of the output goes after one line.
+    let closed_pipe = || {
+        let tmp = tempfile::tempdir().unwrap();
+        for run in 0..5 {
+            let mut child = lesson03(tmp.path(), Stdio::piped());
+            let mut first = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut first)
+                .unwrap();
             let status = wait_at_most(&mut child, Duration::from_secs(10));
             assert!(
-                status.success() || status.signal() == Some(number),
-                "SIGINT/SIGTERM should end lesson03 by that signal: {status:?}"
+                status.success() || status.code() == Some(141),
+                "a closed pipe ends lesson03 quietly with 141: {status:?}"
             );
-            assert_empty(
-                tmp.path(),
-                &format!("lesson03 after SIG{signal} (run {run})"),
-            );
+            assert_empty(tmp.path(), &format!("lesson03 | head -1 (run {run})"));
         }
-    }
-    // `lesson03 | head -1`: the reader of the output goes after one line.
-    for run in 0..20 {
-        let mut child = lesson03(tmp.path(), Stdio::piped());
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let status = wait_at_most(&mut child, Duration::from_secs(10));
-        assert!(
-            status.success() || status.code() == Some(141),
-            "a closed pipe ends lesson03 quietly with 141: {status:?}"
-        );
-        assert_empty(tmp.path(), &format!("lesson03 | head -1 (run {run})"));
-    }
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(by_signal("INT", 2));
+        scope.spawn(by_signal("TERM", 15));
+        scope.spawn(closed_pipe);
+    });
 }
 
-/// The replay this item is about: 1000 seeds of fix 2, a second or two when it has the CPU.
-fn long_replay() -> Command {
+/// The replay this item is about: `seeds` seeds of fix 2; 1000 take a second or two when it has
+/// the CPU.
+fn long_replay(seeds: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lesson05"));
-    command.args(["--fix", "2", "--seed", "1", "--seeds", "1000"]);
+    command.args(["--fix", "2", "--seed", "1", "--seeds", seeds]);
     command
 }
 
@@ -333,8 +351,10 @@ fn long_replay() -> Command {
 #[test]
 fn a_paused_replay_is_not_declared_stuck() {
     let _serial = one_at_a_time();
-    // Ctrl-Z for 6 s (longer than the 5 s stall timer), then `fg`.
-    let mut child = long_replay()
+    // Ctrl-Z for 1.5 s, longer than the stall timer shortened to 1 s for this run, then `fg`.
+    // 400 seeds: still running at the Ctrl-Z, 200 ms in.
+    let mut child = long_replay("400")
+        .env(workbook::scheduler::STALL_TIMEOUT_VAR, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -351,7 +371,7 @@ fn a_paused_replay_is_not_declared_stuck() {
         signal("STOP").success(),
         "the replay ended too soon to pause it"
     );
-    std::thread::sleep(Duration::from_secs(6));
+    std::thread::sleep(Duration::from_millis(1500));
     assert!(signal("CONT").success());
     let status = wait_at_most(&mut child, Duration::from_secs(60));
     let mut stderr = String::new();
@@ -394,10 +414,14 @@ fn a_starved_replay_is_not_declared_stuck() {
             })
             .collect(),
     );
-    for _ in 0..2 {
+    {
         let mut command = Command::new("taskset");
-        command.args(["-c", "0"]).arg(long_replay().get_program());
-        command.args(long_replay().get_args());
+        command
+            .args(["-c", "0"])
+            .arg(long_replay("1000").get_program());
+        command.args(long_replay("1000").get_args());
+        // The replay lasts about 2 s here: only a timer shortened to 1 s could fire in it.
+        command.env(workbook::scheduler::STALL_TIMEOUT_VAR, "1");
         let ended = run(command, Duration::from_secs(120));
         assert_eq!(
             ended.code,
