@@ -69,8 +69,13 @@ fn no_printer_runs_ahead_of_its_naps_in_any_seed() {
     // With virtual time the odd printer (nap 1) prints at most 3 numbers between two of the
     // even printer's (nap 2): one right after it, one a nap later, and one at the tie.
     let mut orders = std::collections::BTreeSet::new();
-    for seed in 0..200 {
-        let out = stdout_of(LESSON, &["--part", "1", "--seed", &seed.to_string()]);
+    let outs = common::par_map((0..200).collect(), |seed: u32| {
+        (
+            seed,
+            stdout_of(LESSON, &["--part", "1", "--seed", &seed.to_string()]),
+        )
+    });
+    for (seed, out) in outs {
         let numbers = printed(&out);
         let mut odd_in_a_row = 0;
         for (thread, _) in &numbers {
@@ -91,8 +96,13 @@ fn no_printer_runs_ahead_of_its_naps_in_any_seed() {
 
 #[test]
 fn strict_turns_print_in_order_in_every_seed() {
-    for seed in 0..30 {
-        let out = stdout_of(LESSON, &["--part", "2", "--seed", &seed.to_string()]);
+    let outs = common::par_map((0..30).collect(), |seed: u32| {
+        (
+            seed,
+            stdout_of(LESSON, &["--part", "2", "--seed", &seed.to_string()]),
+        )
+    });
+    for (seed, out) in outs {
         let numbers = printed(&out);
         let in_order: Vec<u64> = numbers.iter().map(|(_, n)| *n).collect();
         assert_eq!(
@@ -116,9 +126,13 @@ fn the_explorer_proves_strict_turns() {
         "{out}"
     );
     snapshot!("lesson01_explore_up_to_4", out);
-    // At 10 the default bound of 10 preemptions leaves schedules out: no proof is claimed.
-    let out = stdout_of(LESSON, &["--explore", "--up-to", "10"]);
-    assert!(out.contains("NOT every schedule"), "{out}");
+    // A bound that leaves schedules out (2 preemptions at 4; the default 10 does at 10, in
+    // seconds rather than milliseconds): no proof is claimed.
+    let out = stdout_of(LESSON, &["--explore", "--up-to", "4", "--preemptions", "2"]);
+    assert!(
+        out.contains("at most 2 preemptions (--preemptions), NOT every schedule"),
+        "{out}"
+    );
     assert!(
         out.contains("Not proved") && !out.contains("Proved:"),
         "{out}"
@@ -156,13 +170,15 @@ fn a_schedule_naming_a_missing_thread_is_an_error_not_a_hang() {
 
 #[test]
 fn same_seed_same_bytes_twenty_times_also_under_load() {
-    let first = stdout_of(LESSON, &["--seed", "11", "--up-to", "20"]);
-    for _ in 0..20 {
-        assert_eq!(stdout_of(LESSON, &["--seed", "11", "--up-to", "20"]), first);
+    // Twenty runs idle and twenty under load, a few at a time: they load the CPU themselves.
+    let run = |_| stdout_of(LESSON, &["--seed", "11", "--up-to", "20"]);
+    let first = run(());
+    for out in common::par_map(vec![(); 20], run) {
+        assert_eq!(out, first);
     }
     let _load = load_the_cpu();
-    for _ in 0..20 {
-        assert_eq!(stdout_of(LESSON, &["--seed", "11", "--up-to", "20"]), first);
+    for out in common::par_map(vec![(); 20], run) {
+        assert_eq!(out, first);
     }
 }
 

@@ -130,3 +130,31 @@ fn burn_cpu_helper() {
         }
     }
 }
+
+/// Maps `f` over `items` in a few threads (the runs are independent child processes, so they
+/// overlap their start-up and waiting), keeping the order of `items`. A panic in any run fails
+/// the test.
+pub fn par_map<I: Send, O: Send>(items: Vec<I>, f: impl Fn(I) -> O + Sync) -> Vec<O> {
+    const THREADS: usize = 4;
+    let per_thread = items.len().div_ceil(THREADS).max(1);
+    let mut chunks: Vec<Vec<I>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(per_thread).collect());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<O>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
