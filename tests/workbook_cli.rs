@@ -1110,12 +1110,18 @@ fn help_for_no_such_command_long_values_and_repeated_switches_exit_2() {
 fn a_file_named_with_a_quote_or_a_newline_is_graded_like_any_other() {
     let student = Student::new();
     let solution = exercises::find("01a").unwrap().solution_path(&root());
-    for name in ["it's \"mine\".rs", "two\nlines.rs"] {
-        let file = student.dir.path().join(name);
-        fs::copy(&solution, &file).unwrap();
-        let finished = student.run(&["check", "01a", "--file", file.to_str().unwrap()]);
-        assert_eq!(finished.code, Some(0), "{name:?}: {}", finished.stdout);
-    }
+    // Two independent checks: both at once.
+    let (student, solution) = (&student, &solution);
+    std::thread::scope(|scope| {
+        for name in ["it's \"mine\".rs", "two\nlines.rs"] {
+            scope.spawn(move || {
+                let file = student.dir.path().join(name);
+                fs::copy(solution, &file).unwrap();
+                let finished = student.run(&["check", "01a", "--file", file.to_str().unwrap()]);
+                assert_eq!(finished.code, Some(0), "{name:?}: {}", finished.stdout);
+            });
+        }
+    });
 }
 
 #[test]
