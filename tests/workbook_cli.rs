@@ -201,9 +201,26 @@ fn check_of_the_solution_passes() {
     let graded = [
         "01a", "01b", "04a", "04b", "04c", "05a", "05b", "07a", "07b",
     ];
-    for exercise in exercises::all().iter().filter(|e| graded.contains(&e.id)) {
-        let solution = exercise.solution_path(&root());
-        let finished = student.run(&["check", exercise.id, "--file", solution.to_str().unwrap()]);
+    // Independent checks: all at once, judged in catalogue order.
+    let all = exercises::all();
+    let student = &student;
+    let runs: Vec<Finished> = std::thread::scope(|scope| {
+        let running: Vec<_> = all
+            .iter()
+            .filter(|e| graded.contains(&e.id))
+            .map(|exercise| {
+                scope.spawn(move || {
+                    let solution = exercise.solution_path(&root());
+                    student.run(&["check", exercise.id, "--file", solution.to_str().unwrap()])
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|run| run.join().expect("a check --file panicked"))
+            .collect()
+    });
+    for finished in runs {
         assert_eq!(
             finished.code,
             Some(0),
@@ -236,9 +253,17 @@ fn a_deadlocked_attempt_ends_with_the_deadlock_message() {
          }\n",
     )
     .unwrap();
-    let limit = exercises::find("01a").unwrap().timeout;
+    // The check's own limit is 20 s; WORKBOOK_TIME_LIMIT_MS shortens it (for tests only).
+    let limit = Duration::from_secs(3).min(exercises::find("01a").unwrap().timeout);
     let started = std::time::Instant::now();
-    let finished = student.run(&["check", "01a", "--file", attempt.to_str().unwrap()]);
+    let finished = run_with(
+        &student,
+        &["check", "01a", "--file", attempt.to_str().unwrap()],
+        LIMIT,
+        |command| {
+            command.env("WORKBOOK_TIME_LIMIT_MS", "3000");
+        },
+    );
     assert_eq!(
         finished.code,
         Some(1),
@@ -1085,12 +1110,18 @@ fn help_for_no_such_command_long_values_and_repeated_switches_exit_2() {
 fn a_file_named_with_a_quote_or_a_newline_is_graded_like_any_other() {
     let student = Student::new();
     let solution = exercises::find("01a").unwrap().solution_path(&root());
-    for name in ["it's \"mine\".rs", "two\nlines.rs"] {
-        let file = student.dir.path().join(name);
-        fs::copy(&solution, &file).unwrap();
-        let finished = student.run(&["check", "01a", "--file", file.to_str().unwrap()]);
-        assert_eq!(finished.code, Some(0), "{name:?}: {}", finished.stdout);
-    }
+    // Two independent checks: both at once.
+    let (student, solution) = (&student, &solution);
+    std::thread::scope(|scope| {
+        for name in ["it's \"mine\".rs", "two\nlines.rs"] {
+            scope.spawn(move || {
+                let file = student.dir.path().join(name);
+                fs::copy(solution, &file).unwrap();
+                let finished = student.run(&["check", "01a", "--file", file.to_str().unwrap()]);
+                assert_eq!(finished.code, Some(0), "{name:?}: {}", finished.stdout);
+            });
+        }
+    });
 }
 
 #[test]
