@@ -402,10 +402,17 @@ impl Sandbox {
                 "--unshare-pid",
                 "--unshare-net",
                 "--die-with-parent",
-                "--bind",
             ] {
                 wrapped.push(arg.into());
             }
+            // The fresh /tmp hides a program that lives under /tmp (a repository cloned there):
+            // show its folder again, read-only.
+            if let Some(folder) = program.parent().filter(|folder| folder.is_absolute()) {
+                wrapped.push("--ro-bind".into());
+                wrapped.push(folder.into());
+                wrapped.push(folder.into());
+            }
+            wrapped.push("--bind".into());
             wrapped.push(root.into());
             wrapped.push(root.into());
             wrapped.push("--".into());
