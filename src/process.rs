@@ -397,21 +397,14 @@ impl Sandbox {
                 "/dev",
                 "--proc",
                 "/proc",
-                "--tmpfs",
-                "/tmp",
                 "--unshare-pid",
                 "--unshare-net",
                 "--die-with-parent",
             ] {
                 wrapped.push(arg.into());
             }
-            // The fresh /tmp hides a program that lives under /tmp (a repository cloned there):
-            // show its folder again, read-only.
-            if let Some(folder) = program.parent().filter(|folder| folder.is_absolute()) {
-                wrapped.push("--ro-bind".into());
-                wrapped.push(folder.into());
-                wrapped.push(folder.into());
-            }
+            // /tmp stays read-only like the rest (a repository cloned there too); the program's
+            // TMPDIR is in the scratch folder.
             wrapped.push("--bind".into());
             wrapped.push(root.into());
             wrapped.push(root.into());
