@@ -18,12 +18,14 @@
 //!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
 //! - [`mode`]: live, replay or explore, as the command line chose.
+//! - [`record`]: what [`run()`] saw, written for the exercise checks. The checks themselves (the
+//!   exercise catalogue) belong to the `workbook` command, `src/bin/workbook/exercises/`, not to
+//!   this library: a lesson links only the toolkit.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cleanup;
 pub mod cli;
-pub mod exercises;
 pub mod fs;
 pub mod live;
 pub mod mode;

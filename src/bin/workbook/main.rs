@@ -1,7 +1,7 @@
 //! `cargo run --bin workbook -- <command>`: the exercises' checker, hints, solutions, progress
 //! and grading report.
 //!
-//! The exercises themselves are described in `src/exercises/` (what each asks, its hints, its
+//! The exercises themselves are described in `src/bin/workbook/exercises/` (what each asks, its hints, its
 //! check); this program builds a student's attempt (`lessons/exercises/exNNx_*.rs`, a binary of
 //! the separate package `lessons/Cargo.toml`), runs the check, and remembers the result in one
 //! small file it owns (`.workbook/progress.json`, git-ignored).
@@ -11,6 +11,11 @@
 //! `WORKBOOK_PROGRESS` names the progress file (default `.workbook/progress.json` in the root).
 #![forbid(unsafe_code)]
 
+// The grader (the exercise catalogue and its checks). Declared before the `println!` macros
+// below, so it prints as a library would; `tests/exercises.rs` and `tests/workbook_cli.rs`
+// include it too, and some of its items serve only them.
+#[allow(dead_code)]
+mod exercises;
 mod progress;
 
 // Every line this program prints goes through `say`: a full disk or a closed pipe ends it with
@@ -43,10 +48,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use serde_json::json;
-use workbook::exercises::cargo::{CargoError, Exercises};
-use workbook::exercises::{self, Exercise, Program};
 use workbook::process;
 
+use exercises::cargo::{CargoError, Exercises};
+use exercises::{Exercise, Program};
 use progress::{Progress, Status};
 
 const HELP: &str = "\

@@ -17,7 +17,7 @@ use super::{Exercise, Failure, Program};
 const SEEDS: std::ops::Range<u64> = 0..12;
 
 /// A check's limit per run: longer than the toolkit's stall timer
-/// ([`crate::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first.
+/// ([`workbook::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The philosophers of 05a, in seat order: philosopher `i` uses forks `i` and `i + 1` (mod N).

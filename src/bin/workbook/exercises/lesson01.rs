@@ -12,7 +12,7 @@ use super::judge::{self, Record};
 use super::{Exercise, Failure, Program};
 
 /// A check's limit per run: longer than the toolkit's stall timer
-/// ([`crate::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first, and
+/// ([`workbook::scheduler::STALL_TIMEOUT`]), so a stuck replay reports its own diagnosis first, and
 /// long enough for an explorer's few hundred schedules on a machine busy with other checks.
 const TIMEOUT: Duration = Duration::from_secs(20);
 

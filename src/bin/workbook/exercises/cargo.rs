@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::process::{Finished, run_command_with_timeout};
+use workbook::process::{Finished, run_command_with_timeout};
 
 /// A cold build compiles every dependency; past this, the build counts as stuck.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(900);
@@ -133,7 +133,7 @@ impl Exercises {
                 unique.clone(),
                 dir.path().to_path_buf(),
             );
-            crate::process::cleanup::register(move || {
+            workbook::process::cleanup::register(move || {
                 let _ = fs::remove_dir_all(&path);
                 remove_products(&debug, |name| graded_name(name) == Some(unique.as_str()));
             })
@@ -180,8 +180,8 @@ impl Exercises {
     pub fn sweep_stale(&self, tmp: &Path) {
         let stale = |name: &str| {
             graded_name(name)
-                .and_then(|unique| crate::process::pid_in(unique, ""))
-                .is_some_and(|pid| !crate::process::alive(pid))
+                .and_then(|unique| workbook::process::pid_in(unique, ""))
+                .is_some_and(|pid| !workbook::process::alive(pid))
         };
         remove_products(&self.target_dir.join("debug"), stale);
         let Ok(entries) = fs::read_dir(tmp) else {
@@ -189,8 +189,8 @@ impl Exercises {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if crate::process::pid_in(&name, GRADED_PREFIX)
-                .is_some_and(|pid| !crate::process::alive(pid))
+            if workbook::process::pid_in(&name, GRADED_PREFIX)
+                .is_some_and(|pid| !workbook::process::alive(pid))
             {
                 let _ = fs::remove_dir_all(entry.path());
             }
@@ -270,7 +270,7 @@ pub struct Graded {
     dir: tempfile::TempDir,
     unique: String,
     bin: String,
-    _cleanup: crate::process::cleanup::Registered,
+    _cleanup: workbook::process::cleanup::Registered,
 }
 
 /// The throwaway packages of graded files are named `workbook-graded-<pid>-...`.

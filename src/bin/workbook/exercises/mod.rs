@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::process::{self, Finished};
+use workbook::process::{self, Finished};
 
 pub mod cargo;
 pub mod judge;
@@ -28,7 +28,7 @@ pub mod lesson06;
 pub mod lesson07;
 
 /// The time limit of a check's run of an exercise that has nothing slow to do: longer than
-/// every stall timer of the toolkit ([`crate::scheduler::STALL_TIMEOUT`], 5 s), so that a stuck program is reported by the toolkit's
+/// every stall timer of the toolkit ([`workbook::scheduler::STALL_TIMEOUT`], 5 s), so that a stuck program is reported by the toolkit's
 /// own diagnosis (who holds, who waits, or what the running thread is blocked on), never by a
 /// bare timeout.
 pub const STALL_SAFE_TIMEOUT: Duration = Duration::from_secs(8);
@@ -165,7 +165,7 @@ impl Program {
 
     /// Runs the program with `args` and the environment variables `env` in `sandbox` (see
     /// [`process::Sandbox`]), recording what the toolkit saw into `record` (a path inside the
-    /// sandbox; see [`crate::record`]); fails unless it exits with 0.
+    /// sandbox; see [`workbook::record`]); fails unless it exits with 0.
     pub fn run_ok_recorded(
         &self,
         args: &[&str],
@@ -177,7 +177,7 @@ impl Program {
             .iter()
             .map(|(name, value)| (*name, std::ffi::OsStr::new(*value)))
             .collect();
-        vars.push((crate::record::RECORD_VAR, record.as_os_str()));
+        vars.push((workbook::record::RECORD_VAR, record.as_os_str()));
         let finished = sandbox
             .run(&self.path, args, &vars, self.timeout)
             .map_err(|error| self.not_started(&error))?;

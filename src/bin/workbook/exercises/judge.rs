@@ -1,6 +1,6 @@
 //! Judging a student's program by what the toolkit saw it do, not by what it printed.
 //!
-//! A check runs the program with `WORKBOOK_RECORD` set (see [`crate::record`]) and reads back
+//! A check runs the program with `WORKBOOK_RECORD` set (see [`workbook::record`]) and reads back
 //! the record of each `workbook::run`: under the explorer (every schedule at a small size), as
 //! seeded replays (at a larger size: who did which operation, how many threads ran, the final
 //! values), and live (several runs at once, so they load each other). When a check fails, the
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{Failure, Program};
 
-/// One recorded run, as [`crate::record`] wrote it.
+/// One recorded run, as [`workbook::record`] wrote it.
 #[derive(Clone, Debug)]
 pub struct Record {
     json: Value,
@@ -146,11 +146,11 @@ impl Program {
 
     /// [`Program::observe`] with the environment variables `env` set too.
     pub fn observe_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Record, Failure> {
-        let sandbox = crate::process::Sandbox::new()
+        let sandbox = workbook::process::Sandbox::new()
             .map_err(|error| Failure::new(format!("no scratch directory: {error}")))?;
         let path = sandbox.path().join("record.jsonl");
         self.run_ok_recorded(args, env, &sandbox, &path)?;
-        let mut records = crate::record::read(&path);
+        let mut records = workbook::record::read(&path);
         let Some(record) = records.pop() else {
             return Err(Failure::new(format!(
                 "(run with {}) the toolkit saw nothing: your program must do its work inside \
@@ -184,7 +184,7 @@ pub fn every_schedule(
 }
 
 /// [`every_schedule`] again, with every sleep allowed to last any time
-/// ([`crate::thread::ANY_DELAY_VAR`]): as on a machine that may delay any thread by any amount.
+/// ([`workbook::thread::ANY_DELAY_VAR`]): as on a machine that may delay any thread by any amount.
 /// A program that keeps its threads apart by sleeping for different lengths, instead of by
 /// synchronising them, passes [`every_schedule`] (virtual time is exact) and fails this.
 pub fn every_schedule_with_any_delay(
@@ -194,7 +194,7 @@ pub fn every_schedule_with_any_delay(
     invariant: &str,
     judge: impl Fn(&str) -> Result<(), String>,
 ) -> Result<(), Failure> {
-    let env = [(crate::thread::ANY_DELAY_VAR, "1")];
+    let env = [(workbook::thread::ANY_DELAY_VAR, "1")];
     explore(program, args, bounds, &env, invariant, |outcome| {
         judge(outcome).map_err(|reason| {
             format!(
@@ -310,7 +310,7 @@ pub fn seeded_replays(
 }
 
 /// [`seeded_replays`] again, with every sleep allowed to last any time
-/// ([`crate::thread::ANY_DELAY_VAR`]): a program whose threads time each other with naps, where
+/// ([`workbook::thread::ANY_DELAY_VAR`]): a program whose threads time each other with naps, where
 /// the task asks them to look at a flag or wait for a signal, breaks the rule here.
 pub fn seeded_replays_with_any_delay(
     program: &Program,
@@ -319,7 +319,7 @@ pub fn seeded_replays_with_any_delay(
     invariant: &str,
     judge: impl Fn(&Record) -> Result<(), String>,
 ) -> Result<(), Failure> {
-    let env = [(crate::thread::ANY_DELAY_VAR, "1")];
+    let env = [(workbook::thread::ANY_DELAY_VAR, "1")];
     replays(program, args, seeds, &env, invariant, |record| {
         judge(record).map_err(|reason| {
             format!(
