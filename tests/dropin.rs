@@ -135,29 +135,38 @@ fn a_deadlock_in_a_replay_is_reported_not_hung() {
 
 #[test]
 fn a_live_deadlock_is_found_by_the_watchdog_and_the_run_goes_on() {
-    let flags = workbook::Cli::new("test", "test")
-        .try_parse_from::<[&str; 0]>([])
-        .unwrap();
+    // The run goes on a thread of its own, so that a watchdog that never reports makes this test
+    // fail after 5 s instead of hanging (the deadlocked threads are then left behind).
+    let (done, ended) = std::sync::mpsc::channel();
     let started = std::time::Instant::now();
-    let ran = workbook::run(&flags, || {
-        let a = Mutex::new(0).named("A");
-        let b = Mutex::new(0).named("B");
-        let meeting = Barrier::new(2).named("meeting");
-        thread::scope(|scope| {
-            scope.spawn(|| {
-                let _first = a.lock();
-                meeting.wait();
-                let _second = b.lock();
-            });
-            scope.spawn(|| {
-                let _first = b.lock();
-                meeting.wait();
-                let _second = a.lock();
+    std::thread::spawn(move || {
+        let flags = workbook::Cli::new("test", "test")
+            .try_parse_from::<[&str; 0]>([])
+            .unwrap();
+        let ran = workbook::run(&flags, || {
+            let a = Mutex::new(0).named("A");
+            let b = Mutex::new(0).named("B");
+            let meeting = Barrier::new(2).named("meeting");
+            thread::scope(|scope| {
+                scope.spawn(|| {
+                    let _first = a.lock();
+                    meeting.wait();
+                    let _second = b.lock();
+                });
+                scope.spawn(|| {
+                    let _first = b.lock();
+                    meeting.wait();
+                    let _second = a.lock();
+                });
             });
         });
+        let _ = done.send(ran.ending);
     });
+    let ending = ended
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the watchdog did not end the deadlock within 5 s");
     assert!(started.elapsed() < Duration::from_secs(2));
-    match ran.ending {
+    match ending {
         Ending::Watchdog(report) => {
             assert!(
                 report.contains("lock B") && report.contains("lock A"),
