@@ -438,3 +438,81 @@ fn a_starved_replay_is_not_declared_stuck() {
         );
     }
 }
+
+/// The program the two stall tests run: a replay in which main, holding the turn, spends the
+/// milliseconds in `WORKBOOK_STALL_PROBE` in a `std` sleep (invisible to the scheduler) while a
+/// thread waits for its turn. Without the variable it does nothing, so `--ignored` runs are safe.
+#[test]
+#[ignore]
+fn stall_probe() {
+    let Some(millis) = std::env::var("WORKBOOK_STALL_PROBE")
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let (value, _) = workbook::run::replay_seed(0, || {
+        let seen = workbook::sync::AtomicU64::new(0).named("seen");
+        workbook::thread::scope(|scope| {
+            scope.spawn(|| seen.fetch_add(1, Ordering::Relaxed));
+            seen.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(millis));
+            seen.fetch_add(1, Ordering::Relaxed);
+        });
+        seen.load(Ordering::Relaxed)
+    });
+    assert_eq!(value, Some(3));
+}
+
+/// Runs [`stall_probe`] with a stall timer of `timer` whole seconds, `millis` of hidden work, and
+/// `pause` (a Ctrl-Z 300 ms in) if any; returns its exit status and stderr.
+fn probe(timer: u64, millis: u64, pause: Option<Duration>) -> (Option<i32>, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["stall_probe", "--exact", "--ignored", "--nocapture"])
+        .env("WORKBOOK_STALL_PROBE", millis.to_string())
+        .env(workbook::scheduler::STALL_TIMEOUT_VAR, timer.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(pause) = pause {
+        std::thread::sleep(Duration::from_millis(300));
+        let signal = |name: &str| {
+            Command::new("kill")
+                .args([format!("-{name}"), child.id().to_string()])
+                .status()
+                .unwrap()
+        };
+        assert!(signal("STOP").success());
+        std::thread::sleep(pause);
+        assert!(signal("CONT").success());
+    }
+    let status = wait_at_most(&mut child, Duration::from_secs(30));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code(), stderr)
+}
+
+#[test]
+fn a_replay_stuck_outside_the_toolkit_is_declared_stuck() {
+    // 2.5 s in a std sleep against a 1 s timer: the toolkit says so and exits 3.
+    let (code, stderr) = probe(1, 2500, None);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("replay stuck"), "{stderr}");
+}
+
+#[test]
+fn a_pause_during_hidden_work_is_not_counted_as_a_stall() {
+    // 800 ms of hidden work with a 2.5 s Ctrl-Z in the middle, against a 2 s timer: 3.3 s of wall
+    // time, 0.8 s of the program's own (1.2 s of slack for a busy machine). No turn moves in that
+    // time, so only the pause rule keeps this from exit 3.
+    let (code, stderr) = probe(2, 800, Some(Duration::from_millis(2500)));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("stuck"), "{stderr}");
+}
