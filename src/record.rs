@@ -12,6 +12,7 @@
 //!  "value": "4" | null,                           what the body returned (`run::describe`)
 //!  "outcome": "4",                                as the explorer's census counts it
 //!  "taken": "0110",                               the replay's choices
+//!  "seed": 7 | null,                              the replay's seed (null: a --schedule)
 //!  "table": "step | ready | ...",                 the replay's trace table
 //!  "census": {"outcomes": [{"outcome": "3", "schedules": 5, "schedule": "01",
 //!                           "shortest": "1"}], "schedules": 20, "complete": true,
@@ -46,7 +47,12 @@ pub fn ending_kind(ending: &Ending) -> &'static str {
 }
 
 /// Records a replay.
-pub(crate) fn replay(value: Option<String>, outcome: String, replayed: &Replayed) {
+pub(crate) fn replay(
+    value: Option<String>,
+    outcome: String,
+    replayed: &Replayed,
+    seed: Option<u64>,
+) {
     if !wanted() {
         return;
     }
@@ -70,6 +76,7 @@ pub(crate) fn replay(value: Option<String>, outcome: String, replayed: &Replayed
         "value": value,
         "outcome": outcome,
         "taken": replayed.taken,
+        "seed": seed,
         "table": replayed.table(),
     }));
 }

@@ -380,6 +380,22 @@ pub fn explore<R: Debug>(preemptions: usize, max_schedules: usize, body: impl Fn
     }
 }
 
+/// The environment variable with which a checker asks a `--seed N` run for the replays of
+/// seeds `N`, `N + 1`, ... `N + count - 1` in one process (`WORKBOOK_SEEDS=count`): each is
+/// recorded ([`crate::record`]) as if run alone, and only the last is printed. One process
+/// instead of `count` saves a checker the start of a sandboxed program per seed; a program
+/// that is judged sees each replay start from nothing, as the explorer's runs do.
+pub const SEEDS_VAR: &str = "WORKBOOK_SEEDS";
+
+/// How many seeds [`SEEDS_VAR`] asks for: 1 when it is unset or not a number from 1 to 1000.
+fn more_seeds() -> u64 {
+    std::env::var(SEEDS_VAR)
+        .ok()
+        .and_then(|value| value.parse::<u64>().ok())
+        .filter(|count| (1..=1000).contains(count))
+        .unwrap_or(1)
+}
+
 /// Runs one part of a lesson as the command line asks: live, as a replay (printing its trace
 /// table, how it ended and the commands that reproduce it), or under the explorer (printing the
 /// census). Bad schedules are reported as bad input (exit 2).
@@ -410,12 +426,27 @@ pub fn run<R: Debug>(flags: &Flags, body: impl Fn() -> R) -> Ran<R> {
                 None => Chooser::seeded(seed.unwrap_or(0)),
             };
             let (value, replayed) = replay_with(chooser, *predict, &body);
+            let seed = schedule.is_none().then(|| seed.unwrap_or(0));
             record::replay(
                 value.as_ref().map(describe),
                 outcome_text(value.as_ref(), &replayed.ending),
                 &replayed,
+                seed,
             );
             print_replay(flags, &replayed);
+            // A checker's batch (see [`SEEDS_VAR`]): the seeds after this one, each recorded
+            // as if run alone, none printed.
+            if let Some(first) = seed {
+                for next in (first + 1..).take(more_seeds().saturating_sub(1) as usize) {
+                    let (value, replayed) = replay_with(Chooser::seeded(next), *predict, &body);
+                    record::replay(
+                        value.as_ref().map(describe),
+                        outcome_text(value.as_ref(), &replayed.ending),
+                        &replayed,
+                        Some(next),
+                    );
+                }
+            }
             Ran {
                 value,
                 ending: replayed.ending.clone(),

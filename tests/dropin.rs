@@ -393,3 +393,43 @@ fn the_command_by_hand_leaves_out_the_explorer_flags() {
         "cargo run --bin lesson99 -- --schedule 01"
     );
 }
+
+/// A checker's batch of seeds (`WORKBOOK_SEEDS`): one process records the replays of seeds
+/// N, N+1, ... exactly as separate runs with each seed record them, and prints only the first.
+#[test]
+fn a_batch_of_seeds_records_what_separate_runs_record() {
+    let lesson = env!("CARGO_BIN_EXE_lesson01");
+    let scratch = tempfile::tempdir().unwrap();
+    let run = |seed: &str, batch: Option<&str>, file: &str| {
+        let path = scratch.path().join(file);
+        let mut command = std::process::Command::new(lesson);
+        command
+            .args(["--seed", seed])
+            .env(workbook::record::RECORD_VAR, &path);
+        if let Some(count) = batch {
+            command.env(workbook::run::SEEDS_VAR, count);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let records = workbook::record::read(&path);
+        (String::from_utf8(output.stdout).unwrap(), records)
+    };
+    let (printed, batch) = run("3", Some("3"), "batch.jsonl");
+    let alone: Vec<(String, Vec<serde_json::Value>)> = (3..6)
+        .map(|seed| run(&seed.to_string(), None, &format!("{seed}.jsonl")))
+        .collect();
+    // Each `workbook::run` of the program (lesson01 has several parts) records its three seeds.
+    let calls = alone[0].1.len();
+    assert!(calls > 0);
+    assert_eq!(batch.len(), 3 * calls);
+    for call in 0..calls {
+        for (offset, (_, records)) in alone.iter().enumerate() {
+            let record = &batch[call * 3 + offset];
+            assert_eq!(record, &records[call], "call {call}, seed {}", 3 + offset);
+            assert_eq!(record["seed"], 3 + offset as u64);
+        }
+        // Seeds 3 and 4 differ somewhere, or the test proves nothing about order.
+        assert_ne!(batch[call * 3]["taken"], batch[call * 3 + 1]["taken"]);
+    }
+    assert_eq!(printed, alone[0].0, "the batch prints its first seed only");
+}

@@ -144,13 +144,20 @@ impl Program {
         self.observe_with(args, &[])
     }
 
-    /// [`Program::observe`] with the environment variables `env` set too.
-    pub fn observe_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Record, Failure> {
+    /// Every record of one run of the program with `args` and `env`, oldest first; fails when
+    /// it does not exit with 0.
+    fn observe_all(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Vec<Record>, Failure> {
         let sandbox = workbook::process::Sandbox::new()
             .map_err(|error| Failure::new(format!("no scratch directory: {error}")))?;
         let path = sandbox.path().join("record.jsonl");
         self.run_ok_recorded(args, env, &sandbox, &path)?;
-        let mut records = workbook::record::read(&path);
+        let records = workbook::record::read(&path);
+        Ok(records.into_iter().map(|json| Record { json }).collect())
+    }
+
+    /// [`Program::observe`] with the environment variables `env` set too.
+    pub fn observe_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Record, Failure> {
+        let mut records = self.observe_all(args, env)?;
         let Some(record) = records.pop() else {
             return Err(Failure::new(format!(
                 "(run with {}) the toolkit saw nothing: your program must do its work inside \
@@ -159,7 +166,7 @@ impl Program {
                 args.join(" ")
             )));
         };
-        Ok(Record { json: record })
+        Ok(record)
     }
 }
 
@@ -331,6 +338,34 @@ pub fn seeded_replays_with_any_delay(
     })
 }
 
+/// The replay records of `seeds`, in order, from one run of the program with `--seed` the
+/// first seed and [`workbook::run::SEEDS_VAR`] their number; `None` unless that run exits with
+/// 0 and records one replay of each seed, last.
+fn batch_of_replays(
+    program: &Program,
+    args: &[&str],
+    seeds: std::ops::Range<u64>,
+    env: &[(&str, &str)],
+) -> Option<Vec<Record>> {
+    let count = seeds
+        .end
+        .checked_sub(seeds.start)
+        .filter(|count| *count > 1)?;
+    let first = seeds.start.to_string();
+    let count_text = count.to_string();
+    let mut vars = env.to_vec();
+    vars.push((workbook::run::SEEDS_VAR, &count_text));
+    let records = program
+        .observe_all(&[args, &["--seed", &first]].concat(), &vars)
+        .ok()?;
+    let tail = records.get(records.len().checked_sub(usize::try_from(count).ok()?)?..)?;
+    let in_order = tail
+        .iter()
+        .zip(seeds)
+        .all(|(record, seed)| record.mode() == "replay" && record.json["seed"] == seed);
+    in_order.then(|| tail.to_vec())
+}
+
 fn replays(
     program: &Program,
     args: &[&str],
@@ -343,10 +378,17 @@ fn replays(
         .iter()
         .map(|(name, value)| format!("{name}={value} "))
         .collect();
+    // All the seeds in one run of the program (see `workbook::run::SEEDS_VAR`); when that run
+    // does not give one replay record per seed (it failed, or the program was not built on the
+    // toolkit), each seed is run alone, so that a failure names its own seed and command.
+    let mut batch = batch_of_replays(program, args, seeds.clone(), env).map(Vec::into_iter);
     for seed in seeds {
         let seed = seed.to_string();
         let run: Vec<&str> = [args, &["--seed", &seed]].concat();
-        let record = program.observe_with(&run, env)?;
+        let record = match batch.as_mut().and_then(Iterator::next) {
+            Some(record) => record,
+            None => program.observe_with(&run, env)?,
+        };
         if record.mode() != "replay" {
             return Err(Failure::new(format!(
                 "(run with {}) your program did not replay: run the threads inside \
