@@ -179,14 +179,17 @@ fn worker_pool(tasks: &[Task], workers: usize) -> Pooled {
                 Ok(handle) => handles.push(handle),
                 Err(error) => {
                     refused = Some(error);
-                    break; // go on with the workers we have
+                    break;
                 }
             }
         }
         // Main keeps only the sending end of the jobs and the receiving end of the results.
         drop(job_receiver);
         drop(result_sender);
-        for task in tasks {
+        // A pool the OS would not give all its workers sends no job: the workers it has stop
+        // at once, and main says why (fewer workers would make the run take many times longer).
+        let jobs = if refused.is_some() { &[][..] } else { tasks };
+        for task in jobs {
             if job_sender.send(task.index).is_err() {
                 break; // every worker is gone
             }
@@ -253,6 +256,7 @@ fn main() {
     let tasks = make_tasks(8, Duration::from_millis(20), bad);
     let ran = workbook::run(&flags, || worker_pool(&tasks, 3));
     if let Some(pool) = ran.value {
+        stop_if_refused(&pool, 3);
         report_small_pool(&pool, &flags.mode);
     }
     println!();
@@ -328,12 +332,7 @@ fn live_parts(flags: &workbook::Flags, tasks: &[Task], workers: usize, mean: Dur
     };
     let wall = start.elapsed();
     let started = pool.jobs_per_worker.len();
-    if let Some(error) = &pool.refused {
-        println!(
-            "  the OS refused to start worker {} of {workers}: {error}; the pool goes on with {started}",
-            started + 1
-        );
-    }
+    stop_if_refused(&pool, workers);
     report_results(&pool.results, tasks.len());
     report_jobs(&pool.jobs_per_worker, tasks.len());
     let rounds = tasks.len().div_ceil(started.max(1)) as u32;
@@ -347,6 +346,17 @@ fn live_parts(flags: &workbook::Flags, tasks: &[Task], workers: usize, mean: Dur
         wall.as_secs_f64() / ideal.as_secs_f64(),
         total.as_secs_f64() / wall.as_secs_f64(),
     );
+}
+
+/// A pool that did not get all its workers sent no job (see `worker_pool`): one line on stderr
+/// and the exit status of a refused thread.
+fn stop_if_refused(pool: &Pooled, workers: usize) {
+    if let Some(error) = &pool.refused {
+        workbook::cleanup::spawn_failed(format_args!(
+            "worker{} of {workers}: {error}; the pool stops (fewer workers would only take longer)",
+            pool.jobs_per_worker.len() + 1
+        ));
+    }
 }
 
 /// Checks and prints what came back: is every result there, and in input order?

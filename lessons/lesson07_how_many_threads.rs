@@ -96,13 +96,9 @@ fn wait_for_io(_task: usize) -> u64 {
 
 // ANCHOR: pool
 /// Runs jobs `0..jobs` on a pool of `threads` threads that pull job numbers from a channel, and
-/// adds up what the jobs return. Returns the sum and how many threads the OS let us start.
-fn run_pool(threads: usize, jobs: usize, work: impl Fn(usize) -> u64 + Sync) -> (u64, usize) {
+/// adds up what the jobs return.
+fn run_pool(threads: usize, jobs: usize, work: impl Fn(usize) -> u64 + Sync) -> u64 {
     let (sender, receiver) = unbounded();
-    for job in 0..jobs {
-        sender.send(job).expect("the receiver is still here");
-    }
-    drop(sender); // every job is queued: close the queue so workers stop when it is empty
     let work = &work;
     thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
@@ -112,18 +108,29 @@ fn run_pool(threads: usize, jobs: usize, work: impl Fn(usize) -> u64 + Sync) -> 
                 .spawn_scoped(scope, move || receiver.iter().map(work).sum::<u64>());
             match spawned {
                 Ok(handle) => handles.push(handle),
-                Err(_) => break, // the OS refused another thread: go on with the ones we have
+                Err(error) => {
+                    // Fewer threads than the row says would make its time a lie: stop. The
+                    // queue is still empty, so closing it ends the workers already started.
+                    let started = handles.len();
+                    drop(sender);
+                    handles.into_iter().for_each(|handle| drop(handle.join()));
+                    workbook::cleanup::spawn_failed(format_args!(
+                        "thread {} of {threads} of a measured row: {error}",
+                        started + 1
+                    ));
+                }
             }
         }
-        let started = handles.len();
-        let mut total = 0;
-        if started == 0 {
-            total = receiver.iter().map(work).sum(); // not one thread: main does the work
+        for job in 0..jobs {
+            sender
+                .send(job)
+                .expect("the workers hold the receiver until the queue closes");
         }
-        for handle in handles {
-            total += handle.join().expect("counting and sleeping do not panic");
-        }
-        (total, started)
+        drop(sender); // every job is queued: close the queue so workers stop when it is empty
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("counting and sleeping do not panic"))
+            .sum()
     })
 }
 // ANCHOR_END: pool
@@ -138,25 +145,24 @@ fn rayon_count(chunks: usize) -> u64 {
 }
 // ANCHOR_END: rayon
 
-/// One measured row: thread count, median wall time, threads actually started, the job's answer.
+/// One measured row: thread count, median wall time, the job's answer.
 struct Row {
     threads: usize,
     time: Duration,
-    started: usize,
     answer: u64,
 }
 
 /// Runs `measure` `runs` times and keeps the median time (and the last answer).
-fn median_of(runs: usize, mut measure: impl FnMut() -> (u64, usize)) -> (Duration, u64, usize) {
+fn median_of(runs: usize, mut measure: impl FnMut() -> u64) -> (Duration, u64) {
     let mut times = Vec::with_capacity(runs);
-    let (mut answer, mut started) = (0, 0);
+    let mut answer = 0;
     for _ in 0..runs {
         let start = Instant::now();
-        (answer, started) = measure();
+        answer = measure();
         times.push(start.elapsed());
     }
     times.sort();
-    (times[times.len() / 2], answer, started)
+    (times[times.len() / 2], answer)
 }
 
 /// Shows which measurement is running, on stderr, only when a person is watching a terminal.
@@ -186,15 +192,17 @@ fn sweep(
     ideal: Option<&dyn Fn(usize) -> Duration>,
 ) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
+    // The most threads of the sweep, started once with no jobs: if the OS refuses them, the
+    // lesson stops now instead of after the smaller rows' measurements.
+    run_pool(plan.threads.iter().copied().max().unwrap_or(1), 0, work);
     print_header(ideal.is_some());
     for &threads in &plan.threads {
         progress(&format!("{job}, {threads} threads, {} runs", plan.runs));
-        let (time, answer, started) = median_of(plan.runs, || run_pool(threads, jobs, work));
+        let (time, answer) = median_of(plan.runs, || run_pool(threads, jobs, work));
         clear_progress();
         let row = Row {
             threads,
             time,
-            started,
             answer,
         };
         let one_thread = rows.first().map_or(time, |first| first.time);
@@ -222,13 +230,8 @@ fn print_row(row: &Row, one_thread: Duration, ideal: Option<Duration>) {
         Some(ideal) => format!(" | {:>7.2} x", row.time.as_secs_f64() / ideal.as_secs_f64()),
         None => String::new(),
     };
-    let note = if row.started < row.threads {
-        format!("  (the OS started only {} threads)", row.started)
-    } else {
-        String::new()
-    };
     println!(
-        "{:>7} | {:>9} | {time_bar:<BAR$} | {:>6.2} x{ideal} | {speedup_bar}{note}",
+        "{:>7} | {:>9} | {time_bar:<BAR$} | {:>6.2} x{ideal} | {speedup_bar}",
         row.threads,
         show(row.time),
         ratio
@@ -377,7 +380,7 @@ fn measure(plan: &Plan, cores: usize) {
         println!("BUG: the thread counts disagree on the answer: {answers:?}");
     }
     rayon_count(1); // start rayon's thread pool before timing it, as a program would once
-    let (rayon_time, rayon_answer, _) = median_of(plan.runs, || (rayon_count(chunks), 0));
+    let (rayon_time, rayon_answer) = median_of(plan.runs, || rayon_count(chunks));
     let one_thread = cpu[0].time;
     let best = cpu
         .iter()
