@@ -602,7 +602,7 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
         "{out}"
     );
     assert!(
-        out.contains("bob 02a: your program does not build:"),
+        out.contains("bob 02a: error[E0308]: mismatched types"),
         "{out}"
     );
     assert_eq!(snapshot(&class), class_before);

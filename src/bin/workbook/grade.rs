@@ -657,7 +657,14 @@ impl Workbook {
                     .zip(row)
                     .filter_map(move |(exercise, (grade, _, _))| {
                         let why = grade.reason()?;
-                        let first = why.lines().find(|line| !line.trim().is_empty())?;
+                        // A build error: the compiler's first error, not our heading.
+                        let first = match grade {
+                            Grade::DoesNotBuild(_) => {
+                                why.lines().find(|line| line.contains("error"))
+                            }
+                            _ => None,
+                        }
+                        .or_else(|| why.lines().find(|line| !line.trim().is_empty()))?;
                         Some(format!(
                             "  {name} {}: {}",
                             exercise.id,
