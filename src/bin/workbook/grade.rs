@@ -179,16 +179,15 @@ fn lesson_program(root: &Path, target: &str) -> Result<(String, PathBuf), Usage>
     if wanted.len() != 2 || !wanted.chars().all(|c| c.is_ascii_digit()) {
         return Err(unknown());
     }
-    let exists = std::fs::read_dir(root.join("lessons"))
+    let source = std::fs::read_dir(root.join("lessons"))
         .map_err(|error| trouble(format!("cannot read lessons/: {error}")))?
         .flatten()
-        .any(|entry| {
+        .find(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
             name.starts_with(&format!("lesson{wanted}_")) && name.ends_with(".rs")
-        });
-    if !exists {
-        return Err(unknown());
-    }
+        })
+        .ok_or_else(unknown)?
+        .path();
     let bin = format!("lesson{wanted}");
     let here = std::env::current_exe()
         .map_err(|error| trouble(format!("cannot tell where this program is: {error}")))?;
@@ -200,6 +199,21 @@ fn lesson_program(root: &Path, target: &str) -> Result<(String, PathBuf), Usage>
         return Err(Usage(format!(
             "{bin} is not built: run `cargo build --bin {bin}`, then predict again"
         )));
+    }
+    let modified = |path: &Path| {
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .ok()
+    };
+    if let (Some(source_time), Some(built)) = (modified(&source), modified(&program))
+        && source_time > built
+    {
+        // Both replays run the same program, so the marks are right for it; say it is old.
+        eprintln!(
+            "(note: {} changed after {bin} was built; `cargo build --bin {bin}` replays the \
+             current version)",
+            source.strip_prefix(root).unwrap_or(&source).display()
+        );
     }
     Ok((wanted, program))
 }

@@ -337,7 +337,8 @@ fn run(args: Vec<OsString>) -> Outcome {
             "--only picks the exercises of report --class DIR; give --class too".into(),
         ));
     }
-    let workbook = Workbook::open()?;
+    // Grading a class reads and writes nothing of the teacher's own progress.
+    let workbook = Workbook::open(args.class.is_none())?;
     let target = args.positional.first().map(String::as_str).unwrap_or("");
     match args.command.as_str() {
         "list" => workbook.list(),
@@ -373,7 +374,9 @@ fn trouble(message: String) -> Usage {
 }
 
 impl Workbook {
-    fn open() -> Result<Workbook, Usage> {
+    /// The workbook; its progress file is read (and what a killed save left next to it
+    /// removed) only `with_progress`.
+    fn open(with_progress: bool) -> Result<Workbook, Usage> {
         let root = locate_root()?;
         let progress_path = match std::env::var_os("WORKBOOK_PROGRESS") {
             Some(path) if !path.is_empty() => PathBuf::from(path),
@@ -384,8 +387,12 @@ impl Workbook {
         let tmp = std::env::temp_dir();
         process::sweep_stale(&tmp);
         package.sweep_stale(&tmp);
-        progress::sweep_stale(&progress_path);
-        let progress = Progress::load(&progress_path).map_err(trouble)?;
+        let progress = if with_progress {
+            progress::sweep_stale(&progress_path);
+            Progress::load(&progress_path).map_err(trouble)?
+        } else {
+            Progress::unread(&progress_path)
+        };
         Ok(Workbook {
             package,
             root,
