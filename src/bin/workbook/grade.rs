@@ -20,6 +20,12 @@ use crate::exercises::Exercise;
 use crate::progress::{self, Prediction};
 use crate::{Outcome, Usage, Workbook, bounded, flush, normalize, trouble};
 
+/// A file of a class, graded: its place in the table (student x exercise), grade and seconds.
+type Graded = (usize, Grade, f64);
+
+/// At most this many files of a class are graded at once (fewer on a machine with fewer cores).
+const GRADERS: usize = 2;
+
 /// How long one run of a lesson may take (a replay takes well under a second).
 const LESSON_LIMIT: Duration = Duration::from_secs(60);
 
@@ -564,27 +570,79 @@ impl Workbook {
             process::protection()
         );
         let started = Instant::now();
-        let mut results: Vec<Vec<(Grade, Option<PathBuf>, f64)>> = Vec::new();
-        for (name, folder) in &students {
-            let mut row = Vec::new();
-            for exercise in &exercises {
-                let file = folder.join(exercise.starter);
-                if !file.is_file() {
-                    row.push((Grade::Missing, None, 0.0));
-                    continue;
-                }
-                let began = Instant::now();
-                let grade = self.judge_file(exercise, &file)?;
-                let seconds = began.elapsed().as_secs_f64();
-                eprintln!(
-                    "  {name} {}: {} ({seconds:.1} s)",
-                    exercise.id,
-                    grade.word()
-                );
-                row.push((grade, Some(file), seconds));
+        // Every (student, exercise) file, graded by a few workers at once: while cargo builds
+        // one file (one build at a time: cargo's lock), the checks of another run.
+        let jobs: Vec<(usize, usize, PathBuf)> = students
+            .iter()
+            .enumerate()
+            .flat_map(|(student, (_, folder))| {
+                exercises
+                    .iter()
+                    .enumerate()
+                    .map(move |(exercise, known)| (student, exercise, folder.join(known.starter)))
+            })
+            .collect();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, GRADERS);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let graded: Vec<Result<Vec<Graded>, Usage>> = std::thread::scope(|scope| {
+            let running: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        while let Some((student, exercise, file)) =
+                            jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                        {
+                            let index = student * exercises.len() + exercise;
+                            if !file.is_file() {
+                                done.push((index, Grade::Missing, 0.0));
+                                continue;
+                            }
+                            let began = Instant::now();
+                            let grade = self.judge_file(&exercises[*exercise], file)?;
+                            let seconds = began.elapsed().as_secs_f64();
+                            eprintln!(
+                                "  {} {}: {} ({seconds:.1} s)",
+                                students[*student].0,
+                                exercises[*exercise].id,
+                                grade.word()
+                            );
+                            done.push((index, grade, seconds));
+                        }
+                        Ok(done)
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|_| Err(trouble("a grader failed".into())))
+                })
+                .collect()
+        });
+        let mut cells: Vec<Option<(Grade, f64)>> = vec![None; jobs.len()];
+        for worker in graded {
+            for (index, grade, seconds) in worker? {
+                cells[index] = Some((grade, seconds));
             }
-            results.push(row);
         }
+        let results: Vec<Vec<(Grade, Option<PathBuf>, f64)>> = cells
+            .chunks(exercises.len().max(1))
+            .zip(jobs.chunks(exercises.len().max(1)))
+            .map(|(row, files)| {
+                row.iter()
+                    .zip(files)
+                    .map(|(cell, (_, _, file))| {
+                        let (grade, seconds) = cell.clone().unwrap_or((Grade::Missing, 0.0));
+                        let file = (grade != Grade::Missing).then(|| file.clone());
+                        (grade, file, seconds)
+                    })
+                    .collect()
+            })
+            .collect();
         let took = started.elapsed().as_secs_f64();
         let relative = |file: &Option<PathBuf>| {
             file.as_ref()
