@@ -201,9 +201,18 @@ fn lesson_program(root: &Path, target: &str) -> Result<(String, PathBuf), Usage>
         .parent()
         .unwrap_or(Path::new("."))
         .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    // Built as this program was: `cargo run --release --bin workbook` looks in target/release.
+    let release = here
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|profile| profile == "release");
+    let build = format!(
+        "cargo build {}--bin {bin}",
+        if release { "--release " } else { "" }
+    );
     if !program.is_file() {
         return Err(Usage(format!(
-            "{bin} is not built: run `cargo build --bin {bin}`, then predict again"
+            "{bin} is not built: run `{build}`, then predict again"
         )));
     }
     let modified = |path: &Path| {
@@ -216,8 +225,7 @@ fn lesson_program(root: &Path, target: &str) -> Result<(String, PathBuf), Usage>
     {
         // Both replays run the same program, so the marks are right for it; say it is old.
         eprintln!(
-            "(note: {} changed after {bin} was built; `cargo build --bin {bin}` replays the \
-             current version)",
+            "(note: {} changed after {bin} was built; `{build}` replays the current version)",
             source.strip_prefix(root).unwrap_or(&source).display()
         );
     }
