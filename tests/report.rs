@@ -550,6 +550,11 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
     assert_eq!(students[0]["done"], 1);
     assert_eq!(students[1]["does_not_build"], 1);
     assert_eq!(students[2]["missing"], 1);
+    assert_eq!(
+        students[2]["not_graded"],
+        serde_json::json!(["carol/notes.txt"])
+    );
+    assert_eq!(students[0]["not_graded"], serde_json::json!([]));
     let reason = |student: usize, exercise: usize| {
         students[student]["exercises"][exercise]["reason"]
             .as_str()
@@ -604,6 +609,10 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
     );
     assert!(
         out.contains("bob 02a: error[E0308]: mismatched types"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Not graded, named like no starter: carol/notes.txt"),
         "{out}"
     );
     assert_eq!(snapshot(&class), class_before);

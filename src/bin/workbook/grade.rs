@@ -652,6 +652,22 @@ impl Workbook {
             })
             .collect();
         let took = started.elapsed().as_secs_f64();
+        // Files a student handed in that are named like no starter: not graded, but said.
+        let unknown: Vec<Vec<String>> = students
+            .iter()
+            .map(|(name, folder)| {
+                let mut names: Vec<String> = std::fs::read_dir(folder)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .filter(|file| !self.all.iter().any(|exercise| exercise.starter == file))
+                    .map(|file| format!("{name}/{file}"))
+                    .collect();
+                names.sort();
+                names
+            })
+            .collect();
         let relative = |file: &Option<PathBuf>| {
             file.as_ref()
                 .map(|file| file.strip_prefix(dir).unwrap_or(file).display().to_string())
@@ -660,7 +676,8 @@ impl Workbook {
             let students: Vec<Value> = students
                 .iter()
                 .zip(&results)
-                .map(|((name, _), row)| {
+                .enumerate()
+                .map(|(student, ((name, _), row))| {
                     let graded: Vec<Value> = exercises
                         .iter()
                         .zip(row)
@@ -681,6 +698,7 @@ impl Workbook {
                         "does_not_build": count(row, "does not build"),
                         "missing": count(row, "missing"),
                         "exercises": graded,
+                        "not_graded": unknown[student],
                     })
                 })
                 .collect();
@@ -759,6 +777,14 @@ impl Workbook {
             for line in failed {
                 println!("{line}");
             }
+        }
+        let unknown: Vec<String> = unknown.into_iter().flatten().collect();
+        if !unknown.is_empty() {
+            println!();
+            println!(
+                "Not graded, named like no starter: {}",
+                crate::exercises::shorten(&unknown.join(", "), 1000)
+            );
         }
         println!();
         println!(
