@@ -735,3 +735,50 @@ fn check_file_with_an_unknown_exercise_touches_nothing() {
     assert_eq!(fs::read_to_string(&file).unwrap(), BROKEN);
     assert_eq!(fs::read(desk.progress()).unwrap(), progress);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn predict_and_report_class_to_a_full_device_are_one_line_not_a_panic() {
+    let desk = Desk::new();
+    let answers = desk.path().join("answers.txt");
+    fs::write(&answers, lines(&LESSON04_SEED12_PART2)).unwrap();
+    let empty_class = desk.path().join("class");
+    fs::create_dir_all(empty_class.join("ann")).unwrap();
+    for args in [
+        vec![
+            "predict",
+            "04",
+            "--seed",
+            "12",
+            "--part",
+            "2",
+            "--answers",
+            answers.to_str().unwrap(),
+        ],
+        vec![
+            "report",
+            "--class",
+            empty_class.to_str().unwrap(),
+            "--only",
+            "02b",
+        ],
+    ] {
+        let mut command = desk.command(&args);
+        command
+            .stdin(Stdio::null())
+            .stdout(fs::File::create("/dev/full").unwrap())
+            .stderr(Stdio::piped());
+        let output = command.spawn().unwrap().wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr
+                .lines()
+                .last()
+                .is_some_and(|line| line.starts_with("error: cannot write the output")),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!desk.progress().exists(), "a score no one saw was recorded");
+}

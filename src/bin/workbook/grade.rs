@@ -7,7 +7,7 @@
 //! each run (`WORKBOOK_RECORD`, see [`workbook::record`]), never from the printed table or a
 //! copy of it.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -16,7 +16,6 @@
 // include it too, and some of its items serve only them.
 #[allow(dead_code)]
 mod exercises;
-mod grade;
 mod progress;
 
 // Every line this program prints goes through `say`: a full disk or a closed pipe ends it with
@@ -42,6 +41,9 @@ macro_rules! print {
         $crate::say(format_args!($($arg)*))
     };
 }
+
+// Declared after the macros above: what it prints goes through `say` too.
+mod grade;
 
 use std::ffi::OsString;
 use std::io::Write;
