@@ -6,7 +6,9 @@
 //! ```text
 //! {"mode": "live" | "replay" | "explore",
 //!  "threads": ["main", "a", ...],                   one per column (replays)
-//!  "rows": [{"thread": "a", "action": "lock counter", "value": null}, ...]   (replays)
+//!  "rows": [{"step": 3, "thread": "a", "action": "lock counter", "value": null}, ...]
+//!                                                  (replays; "step" as in the table, null
+//!                                                  for a row that is no turn)
 //!  "ending": "finished" | "cut off" | "deadlock" | "bad schedule" | "panicked" | "watchdog",
 //!  "ending_text": "every thread finished after 12 steps",
 //!  "value": "4" | null,                           what the body returned (`run::describe`)
@@ -56,11 +58,16 @@ pub(crate) fn replay(
     if !wanted() {
         return;
     }
+    let mut step = 0;
     let rows: Vec<Value> = replayed
         .rows
         .iter()
         .map(|row| {
+            // The step number the table shows: turns only (a row that is no turn has none).
+            let turn = !row.ready.is_empty();
+            step += usize::from(turn);
             json!({
+                "step": if turn { Some(step) } else { None },
                 "thread": replayed.threads[row.thread],
                 "action": row.action,
                 "value": row.value,

@@ -42,6 +42,9 @@ macro_rules! print {
     };
 }
 
+// Declared after the macros above: what it prints goes through `say` too.
+mod grade;
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,12 +76,24 @@ Commands:
   solution ID          the reference solution, once the exercise is done (or with --force)
   reset ID --yes       put the starter back (your version is saved in .workbook/backup/)
   report [--json]      your progress, as text for you or as JSON for your teacher
+  predict LESSON --seed N
+                       predict the values a lesson's replay hides (its --predict table), one
+                       per line, then see them marked against the real replay; the score is
+                       kept in your progress (exit status 0 when every value is right)
   help                 this text
 
 Options:
   check ID --file PATH   check the file PATH as exercise ID instead of your starter, without
                          recording progress: for a teacher grading a student's file
   solution ID --force    show the solution even though the exercise is not done yet
+  predict LESSON --seed N --part N
+                         the replay of one part, for a lesson that has parts
+  predict LESSON --seed N --answers FILE
+                         the values from FILE (one a line) instead of typed ones
+  report --class DIR [--only 04a,04b] [--json]
+                         for a teacher: grade DIR/<student>/ex04a_mutex_counter.rs, ... (files
+                         named like the starters, any subset) as `check --file` does, one row
+                         per student; DIR and your progress are left untouched
 
 Your exercises are in lessons/exercises/; edit one, then check it, e.g.
   cargo run --bin workbook -- check 01a
@@ -86,8 +101,8 @@ Progress is kept in .workbook/progress.json (WORKBOOK_PROGRESS names another fil
 ";
 
 /// The commands, as `help` names them.
-const COMMANDS: [&str; 7] = [
-    "list", "check", "hint", "solution", "reset", "report", "help",
+const COMMANDS: [&str; 8] = [
+    "list", "check", "hint", "solution", "reset", "report", "predict", "help",
 ];
 
 /// A command line that makes no sense: printed as one `error:` line, exit status 2.
@@ -168,6 +183,11 @@ struct Args {
     yes: bool,
     file: Option<PathBuf>,
     help: bool,
+    seed: Option<String>,
+    part: Option<String>,
+    answers: Option<PathBuf>,
+    class: Option<PathBuf>,
+    only: Option<String>,
 }
 
 fn parse(args: Vec<OsString>) -> Result<Args, Usage> {
@@ -193,6 +213,34 @@ fn parse(args: Vec<OsString>) -> Result<Args, Usage> {
                     return Err(Usage("--file is given twice".into()));
                 }
                 parsed.file = Some(PathBuf::from(parser.value().map_err(invalid)?));
+            }
+            Long(flag @ ("seed" | "part" | "only")) => {
+                let flag = flag.to_string();
+                let value = parser
+                    .value()
+                    .map_err(invalid)?
+                    .into_string()
+                    .map_err(|value| Usage(format!("{value:?} is not valid text")))?;
+                let slot = match flag.as_str() {
+                    "seed" => &mut parsed.seed,
+                    "part" => &mut parsed.part,
+                    _ => &mut parsed.only,
+                };
+                if slot.replace(value).is_some() {
+                    return Err(Usage(format!("--{flag} is given twice")));
+                }
+            }
+            Long(flag @ ("answers" | "class")) => {
+                let flag = flag.to_string();
+                let value = PathBuf::from(parser.value().map_err(invalid)?);
+                let slot = if flag == "answers" {
+                    &mut parsed.answers
+                } else {
+                    &mut parsed.class
+                };
+                if slot.replace(value).is_some() {
+                    return Err(Usage(format!("--{flag} is given twice")));
+                }
             }
             Long(flag) => return Err(Usage(format!("unknown flag --{flag}"))),
             Short(letter) => return Err(Usage(format!("unknown flag -{letter}"))),
@@ -245,11 +293,12 @@ fn run(args: Vec<OsString>) -> Outcome {
             "hint" => (&[], 1..=1),
             "solution" => (&["--force"], 1..=1),
             "reset" => (&["--yes"], 1..=1),
-            "report" => (&["--json"], 0..=0),
+            "report" => (&["--json", "--class", "--only"], 0..=0),
+            "predict" => (&["--seed", "--part", "--answers"], 1..=1),
             other => {
                 return Err(Usage(format!(
                     "unknown command {other:?}: the commands are list, check, hint, solution, \
-                     reset, report"
+                     reset, report, predict"
                 )));
             }
         };
@@ -258,6 +307,11 @@ fn run(args: Vec<OsString>) -> Outcome {
         ("--force", args.force),
         ("--yes", args.yes),
         ("--file", args.file.is_some()),
+        ("--seed", args.seed.is_some()),
+        ("--part", args.part.is_some()),
+        ("--answers", args.answers.is_some()),
+        ("--class", args.class.is_some()),
+        ("--only", args.only.is_some()),
     ] {
         if given && !flags_allowed.contains(&flag) {
             return Err(Usage(format!("{} does not take {flag}", args.command)));
@@ -270,6 +324,9 @@ fn run(args: Vec<OsString>) -> Outcome {
                 args.command,
                 args.positional.join(" ")
             ),
+            (_, 0) if args.command == "predict" => {
+                "predict needs a lesson, e.g. `predict 04 --seed 11`".to_string()
+            }
             (_, 0) => format!(
                 "{} needs an exercise id, e.g. `{} 01a`",
                 args.command, args.command
@@ -277,7 +334,13 @@ fn run(args: Vec<OsString>) -> Outcome {
             _ => format!("{} takes one exercise id at a time", args.command),
         }));
     }
-    let workbook = Workbook::open()?;
+    if args.only.is_some() && args.class.is_none() {
+        return Err(Usage(
+            "--only picks the exercises of report --class DIR; give --class too".into(),
+        ));
+    }
+    // Grading a class reads and writes nothing of the teacher's own progress.
+    let workbook = Workbook::open(args.class.is_none())?;
     let target = args.positional.first().map(String::as_str).unwrap_or("");
     match args.command.as_str() {
         "list" => workbook.list(),
@@ -285,7 +348,16 @@ fn run(args: Vec<OsString>) -> Outcome {
         "hint" => workbook.hint(target),
         "solution" => workbook.solution(target, args.force),
         "reset" => workbook.reset(target, args.yes),
-        "report" => workbook.report(args.json),
+        "report" => match &args.class {
+            Some(dir) => workbook.class_report(dir, args.only.as_deref(), args.json),
+            None => workbook.report(args.json),
+        },
+        "predict" => workbook.predict(grade::PredictRequest {
+            lesson: target,
+            seed: args.seed.as_deref(),
+            part: args.part.as_deref(),
+            answers: args.answers.as_deref(),
+        }),
         _ => unreachable!("the command was matched above"),
     }
 }
@@ -304,7 +376,9 @@ fn trouble(message: String) -> Usage {
 }
 
 impl Workbook {
-    fn open() -> Result<Workbook, Usage> {
+    /// The workbook; its progress file is read (and what a killed save left next to it
+    /// removed) only `with_progress`.
+    fn open(with_progress: bool) -> Result<Workbook, Usage> {
         let root = locate_root()?;
         let progress_path = match std::env::var_os("WORKBOOK_PROGRESS") {
             Some(path) if !path.is_empty() => PathBuf::from(path),
@@ -315,8 +389,12 @@ impl Workbook {
         let tmp = std::env::temp_dir();
         process::sweep_stale(&tmp);
         package.sweep_stale(&tmp);
-        progress::sweep_stale(&progress_path);
-        let progress = Progress::load(&progress_path).map_err(trouble)?;
+        let progress = if with_progress {
+            progress::sweep_stale(&progress_path);
+            Progress::load(&progress_path).map_err(trouble)?
+        } else {
+            Progress::unread(&progress_path)
+        };
         Ok(Workbook {
             package,
             root,
@@ -535,13 +613,23 @@ impl Workbook {
             exercise.title
         );
         flush();
+        self.say_if_waiting();
+        Ok(match self.judge_file(exercise, file)? {
+            grade::Grade::Done => Ok(()),
+            grade::Grade::NotDone(why) | grade::Grade::DoesNotBuild(why) => Err(why),
+            grade::Grade::Missing => Err(format!("{} is missing", file.display())),
+        })
+    }
+
+    /// The grade of any file as `exercise`, printing and recording nothing: what `check --file`
+    /// and `report --class` say.
+    fn judge_file(&self, exercise: &Exercise, file: &Path) -> Result<grade::Grade, Usage> {
         let graded = self
             .package
             .graded(file)
             .map_err(|error| trouble(error.to_string()))?;
-        self.say_if_waiting();
         if let Some(failure) = cargo_failure(graded.build(), "does not build")? {
-            return Ok(Err(failure));
+            return Ok(grade::Grade::DoesNotBuild(failure));
         }
         // The commands a failure shows run the starter: this file is to be put there first.
         // WORKBOOK_TIME_LIMIT_MS (for tests, never set by default) shortens each run's time
@@ -557,7 +645,7 @@ impl Workbook {
             exercise.starter_bin()
         ));
         if let Err(failure) = (exercise.check)(&program) {
-            return Ok(Err(format!(
+            return Ok(grade::Grade::NotDone(format!(
                 "{}\n(The commands above run lessons/exercises/{}: copy this file there to \
                  replay them.)",
                 failure.to_string().trim_end(),
@@ -565,9 +653,9 @@ impl Workbook {
             )));
         }
         if let Some(failure) = cargo_failure(graded.clippy(), "has clippy warnings")? {
-            return Ok(Err(failure));
+            return Ok(grade::Grade::NotDone(failure));
         }
-        Ok(Ok(()))
+        Ok(grade::Grade::Done)
     }
 
     /// Says so when the build will wait for another cargo (another check, the tests).
@@ -715,6 +803,23 @@ impl Workbook {
     fn report(&self, as_json: bool) -> Outcome {
         let done = self.count_done();
         if as_json {
+            // Predictions are of a lesson's replay, not of an exercise: one list, every attempt
+            // in the order made (the first is the honest guess; later ones come after the reveal).
+            let predictions: Vec<serde_json::Value> = self
+                .progress
+                .predictions()
+                .iter()
+                .map(|prediction| {
+                    json!({
+                        "lesson": prediction.lesson,
+                        "seed": prediction.seed,
+                        "part": prediction.part,
+                        "score": prediction.score,
+                        "out_of": prediction.out_of,
+                        "when": prediction.when,
+                    })
+                })
+                .collect();
             let exercises: Vec<serde_json::Value> = self
                 .all
                 .iter()
@@ -726,18 +831,21 @@ impl Workbook {
                         "title": exercise.title,
                         "status": entry.status.word(),
                         "hints_used": entry.hints_used,
+                        "attempts": entry.attempts,
+                        "first_check": entry.first_check,
                         "last_check": entry.last_check,
                         "last_failure": entry.last_failure,
                     })
                 })
                 .collect();
             let report = json!({
-                "format": 1,
+                "format": 2,
                 "generated": progress::now_utc(),
                 "student": student(),
                 "done": done,
                 "total": self.all.len(),
                 "exercises": exercises,
+                "predictions": predictions,
             });
             println!(
                 "{}",
@@ -753,12 +861,30 @@ impl Workbook {
         for exercise in &self.all {
             let entry = self.progress.entry(exercise.id);
             println!(
-                "  {}  {:<11}  hints {}/3  last check {}",
+                "  {}  {:<11}  hints {}/3  checks {:<3}  last check {}",
                 exercise.id,
                 entry.status.word(),
                 entry.hints_used,
+                entry.attempts,
                 entry.last_check.as_deref().unwrap_or("never"),
             );
+        }
+        if !self.progress.predictions().is_empty() {
+            println!();
+            println!("Predictions (workbook predict):");
+            for prediction in self.progress.predictions() {
+                println!(
+                    "  lesson {} seed {}{}: {} of {}  ({})",
+                    prediction.lesson,
+                    prediction.seed,
+                    prediction
+                        .part
+                        .map_or(String::new(), |part| format!(" part {part}")),
+                    prediction.score,
+                    prediction.out_of,
+                    prediction.when
+                );
+            }
         }
         let hints: usize = self
             .all

@@ -2,9 +2,16 @@
 //! (`.workbook/progress.json`, git-ignored), never the exercise sources.
 //!
 //! ```json
-//! {"format": 1, "exercises": {"01a": {"status": "done", "hints_used": 1,
-//!   "last_check": "2025-01-31T09:15:02Z", "last_failure": null, "solved": true}}}
+//! {"format": 2, "exercises": {"01a": {"status": "done", "hints_used": 1, "attempts": 3,
+//!   "first_check": "2025-01-30T14:02:11Z", "last_check": "2025-01-31T09:15:02Z",
+//!   "last_failure": null, "solved": true}},
+//!  "predictions": [{"lesson": "04", "seed": 11, "part": null, "score": 7, "out_of": 10,
+//!   "when": "2025-01-31T09:20:40Z"}]}
 //! ```
+//!
+//! A file without graded predictions is written as `"format": 1` (as before they existed), so
+//! an older workbook still reads it; one with predictions is `"format": 2`, which an older
+//! workbook refuses rather than silently dropping them.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -51,6 +58,11 @@ pub struct Entry {
     pub status: Status,
     /// How many of the three hints were shown.
     pub hints_used: usize,
+    /// How many checks were made (0 in a file from before checks were counted, that shows
+    /// a `last_check`: at least that one, so 1).
+    pub attempts: u64,
+    /// When the first check ran (UTC; the last check in a file from before it was kept).
+    pub first_check: Option<String>,
     /// When the last check ran (UTC, `2025-01-31T09:15:02Z`).
     pub last_check: Option<String>,
     /// What the last failed check said.
@@ -64,6 +76,8 @@ impl Default for Entry {
         Entry {
             status: Status::NotStarted,
             hints_used: 0,
+            attempts: 0,
+            first_check: None,
             last_check: None,
             last_failure: None,
             solved: false,
@@ -71,10 +85,29 @@ impl Default for Entry {
     }
 }
 
+/// One graded prediction (`workbook predict`): a lesson's `--predict` replay, the student's
+/// values for its hidden cells marked against the real replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// The lesson: `04`.
+    pub lesson: String,
+    /// The replay's seed.
+    pub seed: u64,
+    /// The lesson's `--part`, when one was given.
+    pub part: Option<u64>,
+    /// How many hidden cells the student got right.
+    pub score: u64,
+    /// How many cells were hidden.
+    pub out_of: u64,
+    /// When (UTC).
+    pub when: String,
+}
+
 /// The progress file and what it holds.
 pub struct Progress {
     path: PathBuf,
     entries: BTreeMap<String, Entry>,
+    predictions: Vec<Prediction>,
 }
 
 /// The largest progress file read: anything larger is not one the workbook wrote.
@@ -86,11 +119,22 @@ impl Progress {
     /// also a valid file with values the workbook never writes (`"format": 99`,
     /// `"status": "weird"`), and anything that is not a regular file (a FIFO, a device).
     pub fn load(path: &Path) -> Result<Progress, String> {
-        let entries = read_entries(path)?;
+        let (entries, predictions) = read_entries(path)?;
         Ok(Progress {
             path: path.to_path_buf(),
             entries,
+            predictions,
         })
+    }
+
+    /// The progress file at `path`, not read: no progress, for a command that must not
+    /// depend on the file (grading a class).
+    pub fn unread(path: &Path) -> Progress {
+        Progress {
+            path: path.to_path_buf(),
+            entries: BTreeMap::new(),
+            predictions: Vec::new(),
+        }
     }
 
     /// Where the file is.
@@ -111,8 +155,24 @@ impl Progress {
         let _locked = lock
             .write()
             .map_err(|error| format!("cannot lock {}: {error}", self.path.display()))?;
-        self.entries = read_entries(&self.path)?;
+        (self.entries, self.predictions) = read_entries(&self.path)?;
         change(self.entries.entry(id.to_string()).or_default());
+        self.save()
+    }
+
+    /// Every graded prediction, in the order they were made.
+    pub fn predictions(&self) -> &[Prediction] {
+        &self.predictions
+    }
+
+    /// Adds a graded prediction and writes the file, under the same lock as [`Progress::update`].
+    pub fn record_prediction(&mut self, prediction: Prediction) -> Result<(), String> {
+        let mut lock = self.lock_file()?;
+        let _locked = lock
+            .write()
+            .map_err(|error| format!("cannot lock {}: {error}", self.path.display()))?;
+        (self.entries, self.predictions) = read_entries(&self.path)?;
+        self.predictions.push(prediction);
         self.save()
     }
 
@@ -120,7 +180,9 @@ impl Progress {
     pub fn record_check(&mut self, id: &str, failure: Option<String>) -> Result<(), String> {
         let now = now_utc();
         self.update(id, |entry| {
+            entry.first_check.get_or_insert_with(|| now.clone());
             entry.last_check = Some(now);
+            entry.attempts += 1;
             entry.status = if failure.is_some() {
                 Status::Failing
             } else {
@@ -173,6 +235,8 @@ impl Progress {
                     json!({
                         "status": entry.status.word(),
                         "hints_used": entry.hints_used,
+                        "attempts": entry.attempts,
+                        "first_check": entry.first_check,
                         "last_check": entry.last_check,
                         "last_failure": entry.last_failure,
                         "solved": entry.solved,
@@ -180,7 +244,24 @@ impl Progress {
                 )
             })
             .collect();
-        json!({ "format": 1, "exercises": exercises })
+        if self.predictions.is_empty() {
+            return json!({ "format": 1, "exercises": exercises });
+        }
+        let predictions: Vec<Value> = self
+            .predictions
+            .iter()
+            .map(|prediction| {
+                json!({
+                    "lesson": prediction.lesson,
+                    "seed": prediction.seed,
+                    "part": prediction.part,
+                    "score": prediction.score,
+                    "out_of": prediction.out_of,
+                    "when": prediction.when,
+                })
+            })
+            .collect();
+        json!({ "format": 2, "exercises": exercises, "predictions": predictions })
     }
 
     /// Writes the file whole: to a temporary file next to it, then renamed over it, so an
@@ -254,7 +335,7 @@ fn new_file_permissions() -> fs::Permissions {
 
 /// The entries of the progress file at `path` (none when it does not exist), refusing a file
 /// the workbook did not write as it is.
-fn read_entries(path: &Path) -> Result<BTreeMap<String, Entry>, String> {
+fn read_entries(path: &Path) -> Result<(BTreeMap<String, Entry>, Vec<Prediction>), String> {
     let mut entries = BTreeMap::new();
     let damaged = |why: &str| {
         format!(
@@ -271,7 +352,7 @@ fn read_entries(path: &Path) -> Result<BTreeMap<String, Entry>, String> {
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
             ) =>
         {
-            return Ok(entries);
+            return Ok((entries, Vec::new()));
         }
         Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
         Ok(metadata) if !metadata.is_file() => {
@@ -292,7 +373,7 @@ fn read_entries(path: &Path) -> Result<BTreeMap<String, Entry>, String> {
     });
     match read {
         Ok(_) => {}
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(entries),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok((entries, Vec::new())),
         Err(error) if error.kind() == io::ErrorKind::InvalidData => {
             return Err(damaged("it is not UTF-8 text"));
         }
@@ -302,8 +383,9 @@ fn read_entries(path: &Path) -> Result<BTreeMap<String, Entry>, String> {
         return Err(damaged(&format!("it is larger than {} MB", LARGEST >> 20)));
     }
     let value: Value = serde_json::from_str(&text).map_err(|error| damaged(&error.to_string()))?;
-    if value.get("format") != Some(&json!(1)) {
-        return Err(damaged("its \"format\" is not 1"));
+    let format = value.get("format");
+    if format != Some(&json!(1)) && format != Some(&json!(2)) {
+        return Err(damaged("its \"format\" is not 1 or 2"));
     }
     let Some(exercises) = value.get("exercises").and_then(Value::as_object) else {
         return Err(damaged("it has no \"exercises\" table"));
@@ -342,18 +424,51 @@ fn read_entries(path: &Path) -> Result<BTreeMap<String, Entry>, String> {
                 .as_bool()
                 .ok_or_else(|| odd("solved", "true or false"))?,
         };
+        let last_check = text("last_check")?;
+        let attempts = match fields.get("attempts") {
+            None => u64::from(last_check.is_some()),
+            Some(attempts) => attempts
+                .as_u64()
+                .ok_or_else(|| odd("attempts", "a whole number"))?,
+        };
         entries.insert(
             id.clone(),
             Entry {
                 status,
                 hints_used,
-                last_check: text("last_check")?,
+                attempts,
+                first_check: text("first_check")?.or_else(|| last_check.clone()),
+                last_check,
                 last_failure: text("last_failure")?,
                 solved,
             },
         );
     }
-    Ok(entries)
+    let predictions = match value.get("predictions") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|item| read_prediction(item).ok_or_else(|| damaged("a prediction is not valid")))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(damaged("its \"predictions\" is not a list")),
+    };
+    Ok((entries, predictions))
+}
+
+/// One entry of `"predictions"`, or `None` when a field is missing or of the wrong kind.
+fn read_prediction(item: &Value) -> Option<Prediction> {
+    let part = match item.get("part")? {
+        Value::Null => None,
+        part => Some(part.as_u64()?),
+    };
+    Some(Prediction {
+        lesson: item.get("lesson")?.as_str()?.to_string(),
+        seed: item.get("seed")?.as_u64()?,
+        part,
+        score: item.get("score")?.as_u64()?,
+        out_of: item.get("out_of")?.as_u64()?,
+        when: item.get("when")?.as_str()?.to_string(),
+    })
 }
 
 /// The time now, in UTC, as `2025-01-31T09:15:02Z`.
@@ -419,6 +534,32 @@ mod tests {
         assert!(!again.entry("01a").solved);
         assert!(again.entry("01b").solved);
         assert_eq!(again.entry("01c"), Entry::default());
+    }
+
+    #[test]
+    fn every_check_counts_and_the_first_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        let mut progress = Progress::load(&path).unwrap();
+        progress.record_check("01a", Some("no".into())).unwrap();
+        let first = Progress::load(&path).unwrap().entry("01a").first_check;
+        assert!(first.is_some());
+        progress.record_check("01a", None).unwrap();
+        progress
+            .record_prediction(Prediction {
+                lesson: "04".into(),
+                seed: 11,
+                part: None,
+                score: 3,
+                out_of: 5,
+                when: now_utc(),
+            })
+            .unwrap();
+        let again = Progress::load(&path).unwrap();
+        assert_eq!(again.entry("01a").attempts, 2);
+        assert_eq!(again.entry("01a").first_check, first);
+        assert_eq!(again.predictions().len(), 1);
+        assert_eq!(again.predictions()[0].score, 3);
     }
 
     #[test]
