@@ -129,6 +129,8 @@ struct Run {
     /// How many processors there were, and those that panicked, by name.
     processors: usize,
     panicked: Vec<String>,
+    /// The downloader stopped because its send failed: no processor was left.
+    cut_short: bool,
     /// Time the downloader spent downloading, and the processors processing (live).
     downloading: Duration,
     processing: Duration,
@@ -182,11 +184,11 @@ fn pipeline(
                     // A full channel makes `send` wait: backpressure. It fails when every
                     // processor is gone: then there is nobody to download for.
                     if to_processors.send(Download { index, bytes }).is_err() {
-                        break;
+                        return (started, most_queued, start.elapsed(), true);
                     }
                     most_queued = most_queued.max(to_processors.len());
                 }
-                (started, most_queued, start.elapsed())
+                (started, most_queued, start.elapsed(), false)
             })
             .expect("the downloader starts");
         let mut workers = Vec::new();
@@ -235,7 +237,8 @@ fn pipeline(
         // Main stops listening: a processor's next send fails, it stops and drops its receiver,
         // and then the downloader's next send fails too. Every thread ends; join them all.
         drop(results_receiver);
-        let (started, most_queued, downloading) = downloader.join().expect("downloads never panic");
+        let (started, most_queued, downloading, cut_short) =
+            downloader.join().expect("downloads never panic");
         let (mut processing, mut panicked) = (Duration::ZERO, Vec::new());
         for (name, worker) in workers {
             match worker.join() {
@@ -250,6 +253,7 @@ fn pipeline(
             stopped,
             processors,
             panicked,
+            cut_short,
             downloading,
             processing,
         }
@@ -547,13 +551,13 @@ fn backpressure(flags: &Flags) {
 fn fan_out(flags: &Flags, processors: usize) {
     println!();
     println!(
-        "Part 3: fan-out and fan-in. {processors} processor{} on one receiver, 6 images; image 2 \
-         is missing on the server, image 4 is corrupt",
+        "Part 3: fan-out and fan-in. {processors} processor{} on one receiver, 6 images; image 1 \
+         is corrupt, image 3 is missing on the server",
         if processors == 1 { "" } else { "s" }
     );
     let mut items = make_items(6, Duration::from_millis(3), Duration::from_millis(7));
-    items[2].missing = true;
-    items[4].corrupt = true;
+    items[1].corrupt = true;
+    items[3].missing = true;
     let work = work_of(Duration::from_millis(12), &flags.mode);
     let ran = workbook::run(flags, || pipeline(&items, Some(2), processors, work, None));
     let Some(run) = &ran.value else { return };
@@ -616,15 +620,13 @@ fn report(run: &Run, mode: &Mode) {
     for who in &run.panicked {
         println!("  {who}: its join returned the panic");
     }
-    if !run.panicked.is_empty() {
+    if !run.panicked.is_empty() && run.panicked.len() < run.processors {
+        println!("  the other processors went on with the rest");
+    }
+    if run.cut_short && run.stopped.is_none() {
         println!(
-            "  {}",
-            if run.panicked.len() < run.processors {
-                "the other processors went on with the rest"
-            } else {
-                "no processor was left: the downloads channel disconnected, the downloader's \
-                 send failed, and it stopped"
-            }
+            "  no processor was left: the downloads channel disconnected, the downloader's send \
+             failed, and it stopped"
         );
     }
     println!(

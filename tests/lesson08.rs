@@ -130,11 +130,11 @@ fn every_seed_keeps_the_pipeline_invariants() {
         );
         // Part 3: the 404 travels as a result, the corrupt image is lost with its processor.
         assert!(
-            part3.contains("  2: download failed: HTTP 404"),
+            part3.contains("  3: download failed: HTTP 404"),
             "seed {seed}: {part3}"
         );
         assert!(
-            part3.contains("  4: no result: in flight when a processor panicked"),
+            part3.contains("  1: no result: in flight when a processor panicked"),
             "seed {seed}: {part3}"
         );
         assert!(
@@ -238,10 +238,10 @@ fn live_run_keeps_the_invariants() {
     );
     assert!(out.contains("never more than the capacity, 2"), "{out}");
     assert!(
-        out.contains("  4: no result: in flight when a processor panicked"),
+        out.contains("  1: no result: in flight when a processor panicked"),
         "{out}"
     );
-    assert!(out.contains("  2: download failed: HTTP 404"), "{out}");
+    assert!(out.contains("  3: download failed: HTTP 404"), "{out}");
     assert_eq!(
         out.matches(": every item counted; results in input order")
             .count(),
