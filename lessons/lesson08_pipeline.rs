@@ -195,8 +195,8 @@ fn pipeline(
         for number in 1..=processors {
             let (downloads, to_main) = (downloads.clone(), to_main.clone());
             let name = format!("processor{number}");
-            let by = name.clone();
             let worker = thread::Builder::new().name(name.clone());
+            let by = name.clone(); // the results say who processed them
             let worker = worker.spawn_scoped(scope, move || {
                 let mut busy = Duration::ZERO;
                 // Ends when the downloader has dropped its sender and the channel is empty.
@@ -204,15 +204,12 @@ fn pipeline(
                     let start = Instant::now();
                     let checksum = bytes.map(|bytes| process(&bytes, work));
                     busy += start.elapsed();
-                    let by = by.clone();
-                    if to_main
-                        .send(Done {
-                            index,
-                            by,
-                            checksum,
-                        })
-                        .is_err()
-                    {
+                    let done = Done {
+                        index,
+                        by: by.clone(),
+                        checksum,
+                    };
+                    if to_main.send(done).is_err() {
                         break; // main stopped listening
                     }
                 }
