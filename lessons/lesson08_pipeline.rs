@@ -131,7 +131,8 @@ struct Run {
     panicked: Vec<String>,
     /// The downloader stopped because its send failed: no processor was left.
     cut_short: bool,
-    /// Time the downloader spent downloading, and the processors processing (live).
+    /// Time the downloader spent downloading (not waiting for room), and the processors
+    /// processing (live).
     downloading: Duration,
     processing: Duration,
 }
@@ -176,19 +177,21 @@ fn pipeline(
         let downloader = thread::Builder::new()
             .name("downloader".to_string())
             .spawn_scoped(scope, move || {
-                let (mut started, mut most_queued, start) = (0, 0, Instant::now());
+                let (mut started, mut most_queued, mut busy) = (0, 0, Duration::ZERO);
                 for item in items {
                     started += 1;
+                    let start = Instant::now();
                     let bytes = download(item);
+                    busy += start.elapsed(); // downloading, not waiting for room
                     let index = item.index;
                     // A full channel makes `send` wait: backpressure. It fails when every
                     // processor is gone: then there is nobody to download for.
                     if to_processors.send(Download { index, bytes }).is_err() {
-                        return (started, most_queued, start.elapsed(), true);
+                        return (started, most_queued, busy, true);
                     }
                     most_queued = most_queued.max(to_processors.len());
                 }
-                (started, most_queued, start.elapsed(), false)
+                (started, most_queued, busy, false)
             })
             .expect("the downloader starts");
         let mut workers = Vec::new();
