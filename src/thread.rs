@@ -447,6 +447,32 @@ pub fn sleep(duration: Duration) {
     std::thread::sleep(duration);
 }
 
+/// Runs `work`, CPU work that takes about `cost`, and returns its value. Live it just runs
+/// `work`: the computing itself takes the time. A replay runs one thread at a time, so
+/// computing would take no virtual time at all; there `compute` is a turn that then holds this
+/// thread for `cost` of virtual time, as a sleep does, so that a trace shows a stage that
+/// computes overlapping with one that waits. (With [`ANY_DELAY_VAR`] set, for any time.)
+pub fn compute<T>(cost: Duration, work: impl FnOnce() -> T) -> T {
+    let value = work();
+    if let Some((scheduler, me)) = replay() {
+        let what = format!("compute {}", crate::scheduler::format_time(cost));
+        if any_delay() {
+            if scheduler.turn(me, Pending::now(what.clone())) != Granted::Free {
+                scheduler.record(me, format!("{what} (any delay)"), None);
+            }
+            return value;
+        }
+        let mut pending = Pending::until(Until::Clock(scheduler.clock() + cost), what.clone());
+        if !cost.is_zero() {
+            pending.arrival = Some(what);
+        }
+        if scheduler.turn(me, pending) != Granted::Free {
+            scheduler.record(me, "computed", None);
+        }
+    }
+    value
+}
+
 /// Lets another thread run: a turn in a replay, a hint to the OS live.
 pub fn yield_now() {
     if let Some((scheduler, me)) = replay() {

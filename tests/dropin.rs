@@ -432,4 +432,55 @@ fn a_batch_of_seeds_records_what_separate_runs_record() {
         assert_ne!(batch[call * 3]["taken"], batch[call * 3 + 1]["taken"]);
     }
     assert_eq!(printed, alone[0].0, "the batch prints its first seed only");
+
+#[test]
+fn compute_runs_the_work_and_takes_virtual_time_only_in_a_replay() {
+    // A thread computes for 30 ms while another sleeps 20 ms: in a replay the sleeper's line
+    // comes first, because `compute` holds its thread for its cost of virtual time.
+    let program = || {
+        let (tx, rx) = unbounded().named("log");
+        thread::scope(|scope| {
+            let computer = tx.clone();
+            scope.spawn(move || {
+                let sum = thread::compute(Duration::from_millis(30), || (1..=10u64).sum::<u64>());
+                computer.send(sum).unwrap();
+            });
+            let sleeper = tx.clone();
+            scope.spawn(move || {
+                thread::sleep(Duration::from_millis(20));
+                sleeper.send(0).unwrap();
+            });
+        });
+        drop(tx);
+        rx.iter().collect::<Vec<u64>>()
+    };
+    for seed in 0..5 {
+        let (value, replayed) = replay_seed(seed, program);
+        assert_eq!(value, Some(vec![0, 55]), "seed {seed}");
+        assert!(
+            replayed
+                .actions()
+                .iter()
+                .any(|(_, action)| action == "computed"),
+            "{:?}",
+            replayed.actions()
+        );
+        assert_eq!(
+            replayed.rows.last().unwrap().time,
+            Duration::from_millis(30)
+        );
+    }
+    // Live, the work is simply done and returned.
+    assert_eq!(thread::compute(Duration::from_secs(60), || 7), 7);
+}
+
+#[test]
+fn select_takes_a_borrowed_receiver() {
+    let (tx, rx) = bounded::<u32>(1).named("numbers");
+    let borrowed = &rx;
+    tx.send(3).unwrap();
+    let got = workbook::select! {
+        recv(borrowed) -> message => message.ok(),
+    };
+    assert_eq!(got, Some(3));
 }

@@ -243,6 +243,41 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
         "07b",
         "the task asks for one per core",
     ),
+    (
+        "ex08a",
+        "08a",
+        "images waited in the channel named \"downloads\"",
+    ),
+    ("wrong08a_canned_text", "08a", "the toolkit saw nothing"),
+    ("wrong08a_one_thread", "08a", "only main ran"),
+    (
+        "wrong08a_bounded_too_big",
+        "08a",
+        "images waited in the channel named \"downloads\"",
+    ),
+    (
+        "wrong08a_downloader_naps",
+        "08a",
+        "timed by sleeps, not by synchronisation",
+    ),
+    (
+        "wrong08a_drains_into_a_vec",
+        "08a",
+        "processor held 2 images at once",
+    ),
+    ("ex08b", "08b", "the pipeline never ended: DEADLOCK"),
+    ("wrong08b_canned_text", "08b", "the toolkit saw nothing"),
+    ("wrong08b_one_thread", "08b", "only main ran"),
+    (
+        "wrong08b_one_sentinel_each",
+        "08b",
+        "stopped after `recv None from downloads`: a sentinel",
+    ),
+    (
+        "wrong08b_recv_timeout",
+        "08b",
+        "not because it waited a while",
+    ),
 ];
 
 /// How many wrong answers' checks run at once.

@@ -505,6 +505,16 @@ impl<T> Selectable for Receiver<T> {
     }
 }
 
+// A borrowed receiver can be selected on too, as with crossbeam's `select!`.
+impl<S: Selectable + ?Sized> Selectable for &S {
+    fn meta(&self) -> &Arc<ChannelMeta> {
+        (**self).meta()
+    }
+    fn add_to<'a>(&'a self, select: &mut crossbeam_channel::Select<'a>) -> usize {
+        (**self).add_to(select)
+    }
+}
+
 /// Waits until one of `receivers` has a message or is disconnected and returns its index, or
 /// `receivers.len()` when `timeout` passes first. Used by [`select!`](crate::select).
 #[doc(hidden)]

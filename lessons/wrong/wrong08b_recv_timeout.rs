@@ -1,0 +1,93 @@
+//! Wrong answer to 08b: the processors stop when no image came for a while; nobody closes the channel.
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::time::Duration;
+
+use workbook::sync::{NamedChannel, bounded, unbounded};
+use workbook::{Cli, thread};
+
+const PROGRAM: &str = "wrong08b_recv_timeout --manifest-path lessons/Cargo.toml";
+
+/// A downloaded image: its place in the input and its bytes.
+struct Image {
+    index: usize,
+    bytes: Vec<u8>,
+}
+
+/// The trace shows an image by its number, not by its bytes.
+impl fmt::Debug for Image {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "image {}", self.index)
+    }
+}
+
+fn main() {
+    let mut cli = Cli::new(
+        PROGRAM,
+        "exercise 08b: close the channel instead of a sentinel",
+    );
+    cli.explorable();
+    let images = cli.number("--images", "N", "images to download and process", 4, 1..=8);
+    let processors = cli.number("--processors", "N", "processor threads", 2, 1..=3);
+    let flags = cli.parse();
+    let (count, processors) = (flags[images] as usize, flags[processors] as usize);
+    let ran = workbook::run(&flags, || pipeline(count, processors));
+    if let Some(sums) = ran.value {
+        for (index, sum) in sums.iter().enumerate() {
+            println!("image {index}: checksum {sum}");
+        }
+    }
+}
+
+/// "Downloads" image `index`: 1 ms of waiting, then its bytes.
+fn download(index: usize) -> Image {
+    thread::sleep(Duration::from_millis(1));
+    Image {
+        index,
+        bytes: vec![index as u8; 100 + index],
+    }
+}
+
+/// Processes one image: 3 ms of work, then the sum of its bytes.
+fn process(image: &Image) -> u64 {
+    thread::sleep(Duration::from_millis(3));
+    image.bytes.iter().map(|&byte| u64::from(byte)).sum()
+}
+
+/// Downloads `count` images on main and processes them on `processors` threads; returns the
+/// checksums in input order.
+fn pipeline(count: usize, processors: usize) -> Vec<u64> {
+    let (sender, receiver) = bounded::<Image>(2).named("downloads");
+    let (to_main, results) = unbounded::<(usize, u64)>().named("results");
+    thread::scope(|scope| {
+        for number in 1..=processors {
+            let (downloads, to_main) = (receiver.clone(), to_main.clone());
+            thread::Builder::new()
+                .name(format!("processor{number}"))
+                .spawn_scoped(scope, move || {
+                    // Stops when no image came for 20 ms.
+                    while let Ok(image) = downloads.recv_timeout(Duration::from_millis(20)) {
+                        let sum = process(&image);
+                        to_main
+                            .send((image.index, sum))
+                            .expect("main keeps the results");
+                    }
+                })
+                .expect("a processor starts");
+        }
+        // Main keeps only the sending end of the downloads and the receiving end of the results.
+        drop((receiver, to_main));
+        for index in 0..count {
+            sender
+                .send(download(index))
+                .expect("the processors keep the receiver");
+        }
+        let _keep = sender; // the processors stop by themselves after a quiet while
+        let mut sums = vec![0; count];
+        for (index, sum) in results {
+            sums[index] = sum;
+        }
+        sums
+    })
+}
