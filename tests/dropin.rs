@@ -432,6 +432,7 @@ fn a_batch_of_seeds_records_what_separate_runs_record() {
         assert_ne!(batch[call * 3]["taken"], batch[call * 3 + 1]["taken"]);
     }
     assert_eq!(printed, alone[0].0, "the batch prints its first seed only");
+}
 
 #[test]
 fn compute_runs_the_work_and_takes_virtual_time_only_in_a_replay() {
