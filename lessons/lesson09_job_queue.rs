@@ -439,7 +439,9 @@ fn main() {
 
     let mut cli = Cli::new(
         "lesson09",
-        "a job queue with retries and a failed-jobs list",
+        "a job queue with retries and a failed-jobs list.\n\
+         Part 3, on a real Redis: cargo run --features redis --bin lesson09 -- --redis URL\n\
+         (its commands and flags: cargo run --features redis --bin lesson09 -- worker --help)",
     );
     let jobs_flag = cli.number("--jobs", "N", "jobs in part 1", 200, 1..=10_000);
     let workers_flag = cli.number("--workers", "N", "worker threads in part 1", 8, 1..=100);
