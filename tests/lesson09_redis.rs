@@ -475,3 +475,108 @@ fn help_of_the_redis_part() {
     }
     assert!(Path::new(LESSON).exists());
 }
+
+#[test]
+fn a_worker_restarted_under_its_name_takes_back_its_job() {
+    let Some(server) = Server::start("a_worker_restarted_under_its_name_takes_back_its_job") else {
+        return;
+    };
+    let (url, prefix) = (server.url(), "same-name");
+    stdout_of(
+        LESSON,
+        &[
+            "enqueue",
+            "--redis",
+            &url,
+            "--prefix",
+            prefix,
+            "--jobs",
+            "20",
+            "--latency-ms",
+            "20",
+        ],
+    );
+    // The only worker dies holding a job and is started again at once under the same name (as
+    // a supervisor would): its heartbeat is still alive, so no reaper takes the job back; the
+    // new process must, from its own processing list.
+    let mut first = Worker::start(&url, prefix, "w1");
+    let start = Instant::now();
+    while server.number("LLEN", &format!("{prefix}:processing:w1")) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "w1 never took a job"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let again = Worker::start(&url, prefix, "w1");
+    server.wait_settled(prefix, 20, Duration::from_secs(20));
+    assert!(server.number("GET", &format!("{prefix}:given_back")) >= 1);
+    set_stop(&server, prefix);
+    assert!(again.finish());
+}
+
+#[test]
+fn a_job_run_twice_is_done_once() {
+    let Some(server) = Server::start("a_job_run_twice_is_done_once") else {
+        return;
+    };
+    let (url, prefix) = (server.url(), "twice");
+    stdout_of(
+        LESSON,
+        &[
+            "enqueue", "--redis", &url, "--prefix", prefix, "--jobs", "8",
+        ],
+    );
+    let mut connection = server.connection().unwrap();
+    let key = |name: &str| format!("{prefix}:{name}");
+    // Job 3 was done by "ghost", which died after recording it and before its LREM: the job is
+    // still in its processing list, and its heartbeat is gone.
+    redis::cmd("HSET")
+        .arg(key("done"))
+        .arg(3)
+        .arg("ghost")
+        .query::<()>(&mut connection)
+        .unwrap();
+    redis::cmd("LREM")
+        .arg(key("queue"))
+        .arg(0)
+        .arg(r#"{"id":3,"attempt":0}"#)
+        .query::<()>(&mut connection)
+        .unwrap();
+    redis::cmd("LPUSH")
+        .arg(key("processing:ghost"))
+        .arg(r#"{"id":3,"attempt":0}"#)
+        .query::<()>(&mut connection)
+        .unwrap();
+    redis::cmd("SADD")
+        .arg(key("workers"))
+        .arg("ghost")
+        .query::<()>(&mut connection)
+        .unwrap();
+    let worker = Worker::start(&url, prefix, "w1");
+    server.wait_settled(prefix, 8, Duration::from_secs(20));
+    // The reaper gave job 3 back and it ran again; done still holds it once, with the first
+    // result, and the completions show the second run (8 jobs of part 2's cast: job 6 always
+    // fails, so 6 completions plus job 3's second).
+    let start = Instant::now();
+    while server.number("GET", &key("completions")) < 7 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "job 3 never ran again"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let who: String = redis::cmd("HGET")
+        .arg(key("done"))
+        .arg(3)
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(who, "ghost", "the first result stays");
+    assert_eq!(server.number("HLEN", &key("done")), 7);
+    assert_eq!(server.number("HLEN", &key("failed")), 1);
+    assert_eq!(server.number("GET", &key("given_back")), 1);
+    set_stop(&server, prefix);
+    assert!(worker.finish());
+}
