@@ -233,6 +233,19 @@ fn the_demonstration_accounts_for_every_job_and_measures_both_ways() {
             out.contains("through Redis (processes, round trips): 1000 jobs"),
             "{out}"
         );
+        // The chapter's claim: per job, a queue outside the process costs round trips. The
+        // margin is wide (a few microseconds a job against about ten round trips).
+        let rate = |label: &str| -> f64 {
+            let line = out.lines().find(|line| line.contains(label)).unwrap();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let per = words.iter().rposition(|word| *word == "jobs").unwrap();
+            words[per - 1].parse().unwrap()
+        };
+        let (threads, through_redis) = (rate("in one process"), rate("through Redis"));
+        assert!(
+            threads > 5.0 * through_redis,
+            "in one process {threads} jobs/s, through Redis {through_redis}: {out}"
+        );
     }
     // Nothing of a run is outside its prefix.
     let mut connection = server.connection().unwrap();
