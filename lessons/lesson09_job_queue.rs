@@ -475,7 +475,7 @@ fn main() {
                 .collect();
             println!("  failed jobs (first 5): {}", failed.join(", "));
             println!(
-                "  {:.2} s, {:.0} jobs per second (attempts included), live on this machine",
+                "  {:.2} s, {:.0} jobs per second (retries and backoff included), live on this machine",
                 wall.as_secs_f64(),
                 jobs as f64 / wall.as_secs_f64()
             );

@@ -593,3 +593,43 @@ fn a_job_run_twice_is_done_once() {
     set_stop(&server, prefix);
     assert!(worker.finish());
 }
+
+#[test]
+fn the_demonstrations_workers_stop_when_it_is_killed() {
+    let Some(server) = Server::start("the_demonstrations_workers_stop_when_it_is_killed") else {
+        return;
+    };
+    let url = server.url();
+    let mut demonstration = Command::new(LESSON)
+        .args(["--redis", &url, "--prefix", "orphans", "--jobs", "5000"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let heartbeats = || -> usize {
+        let mut connection = server.connection().unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("orphans:heartbeat:*")
+            .query(&mut connection)
+            .unwrap();
+        keys.len()
+    };
+    let start = Instant::now();
+    while heartbeats() == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no worker started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    demonstration.kill().unwrap(); // SIGKILL: it cannot stop its workers itself
+    demonstration.wait().unwrap();
+    // The workers see their parent gone and stop: their heartbeats (1.5 s) run out.
+    let start = Instant::now();
+    while heartbeats() > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the workers of a killed demonstration kept running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -45,6 +45,8 @@ struct Args {
     workers: usize,
     latency_ms: u64,
     name: String,
+    /// Stop when the parent process is gone (the demonstration's own workers).
+    with_parent: bool,
 }
 
 fn refuse(message: impl std::fmt::Display) -> ! {
@@ -59,7 +61,7 @@ fn help() {
          Usage: cargo run --features redis --bin lesson09 -- [COMMAND] --redis URL [OPTIONS]\n\n\
          Commands (none: run the whole demonstration, workers included):\n\
          \x20 worker    run one worker process (start several, in other terminals or machines)\n\
-         \x20 enqueue   put --jobs N jobs in the queue\n\
+         \x20 enqueue   start a fresh run of --jobs N jobs (removes the prefix's old keys)\n\
          \x20 counts    show queued, scheduled, processing, done and failed\n\
          \x20 requeue   put every failed job back in the queue (rq's requeue)\n\n\
          Options:\n\
@@ -87,6 +89,7 @@ fn parse() -> Args {
         jobs: 200,
         workers: 4,
         latency_ms: 4,
+        with_parent: false,
         name: format!("worker-{}", std::process::id()),
     };
     let mut allow_remote = false;
@@ -116,6 +119,7 @@ fn parse() -> Args {
             "--allow-remote" => allow_remote = true,
             "--prefix" => parsed.prefix = value(),
             "--name" => parsed.name = value(),
+            "--with-parent" => parsed.with_parent = true,
             "--jobs" => parsed.jobs = number(value(), 1..=100_000),
             "--workers" => parsed.workers = number(value(), 1..=32),
             "--latency-ms" => parsed.latency_ms = number(value(), 1..=1000) as u64,
@@ -358,27 +362,44 @@ fn now_millis() -> u64 {
 /// A worker process: reconnects with backoff when Redis goes away, stops when the run's `stop`
 /// key is set.
 fn worker(args: &Args, keys: &Keys) {
+    let parent = args.with_parent.then(parent_id);
     let mut backoff = Duration::from_millis(50);
     let mut down_since: Option<Instant> = None;
     loop {
-        match connect(&args.url).and_then(|mut redis| work(&mut redis, keys, &args.name)) {
-            Ok(()) => return,
-            Err(error) => {
-                let since = *down_since.get_or_insert_with(Instant::now);
-                if since.elapsed() > Duration::from_secs(30) {
-                    eprintln!("error: {}: Redis unreachable for 30 s: {error}", args.name);
-                    workbook::cleanup::exit(1);
+        let error = match connect(&args.url) {
+            Ok(mut redis) => {
+                // Connected: the next outage starts its own count and backoff.
+                (down_since, backoff) = (None, Duration::from_millis(50));
+                match work(&mut redis, keys, &args.name, parent) {
+                    Ok(()) => return,
+                    Err(error) => error,
                 }
-                std::thread::sleep(backoff);
-                backoff = (backoff * 2).min(Duration::from_secs(1));
             }
+            Err(error) => error,
+        };
+        let since = *down_since.get_or_insert_with(Instant::now);
+        if since.elapsed() > Duration::from_secs(30) {
+            eprintln!("error: {}: Redis unreachable for 30 s: {error}", args.name);
+            workbook::cleanup::exit(1);
         }
+        std::thread::sleep(backoff);
+        backoff = (backoff * 2).min(Duration::from_secs(1));
     }
 }
 
+/// The process that started this one (a worker started by the demonstration stops when the
+/// demonstration is gone, even if it was killed and could not say so).
+fn parent_id() -> u32 {
+    #[cfg(unix)]
+    return std::os::unix::process::parent_id();
+    #[cfg(not(unix))]
+    return 0;
+}
+
 // ANCHOR: redis_worker
-/// One connection's worth of work: returns `Ok` when told to stop, `Err` when Redis fails.
-fn work(redis: &mut Connection, keys: &Keys, name: &str) -> RedisResult<()> {
+/// One connection's worth of work: returns `Ok` when told to stop (or when the process that
+/// started it, `parent`, is gone), `Err` when Redis fails.
+fn work(redis: &mut Connection, keys: &Keys, name: &str, parent: Option<u32>) -> RedisResult<()> {
     let processing = keys.key(&format!("processing:{name}"));
     let downloads = downloads(redis, keys)?;
     redis::cmd("SADD")
@@ -397,6 +418,9 @@ fn work(redis: &mut Connection, keys: &Keys, name: &str) -> RedisResult<()> {
             .query::<()>(redis)?;
         promote_due_retries(redis, keys)?;
         reap_dead_workers(redis, keys, name)?;
+        if parent.is_some_and(|parent| parent != parent_id()) {
+            return Ok(()); // the demonstration that started this worker is gone
+        }
         if redis::cmd("EXISTS")
             .arg(keys.key("stop"))
             .query::<bool>(redis)?
@@ -555,6 +579,7 @@ fn start_workers(args: &Args, prefix: &str, count: usize) -> Workers {
                     "--prefix",
                     prefix,
                     "--allow-remote",
+                    "--with-parent",
                 ])
                 .args(["--name", &format!("worker{n}")])
                 .stdout(Stdio::null())
