@@ -442,6 +442,7 @@ fn bad_input_is_one_clear_line() {
         vec!["--redis", "redis://127.0.0.1:6379", "--prefix", "a b"],
         vec!["--redis", "redis://127.0.0.1:6379", "--bogus"],
         vec!["counts", "--redis", &no_server],
+        vec!["worker", "--redis", &no_server],
         vec!["--redis", &no_server, "--jobs", "5"],
     ]
     .iter()

@@ -365,8 +365,10 @@ fn worker(args: &Args, keys: &Keys) {
     let parent = args.with_parent.then(parent_id);
     let mut backoff = Duration::from_millis(50);
     let mut down_since: Option<Instant> = None;
+    // A wrong URL fails at once, in one line; a Redis that goes away later is waited for.
+    let mut first = Some(connect_or_exit(&args.url));
     loop {
-        let error = match connect(&args.url) {
+        let error = match first.take().map_or_else(|| connect(&args.url), Ok) {
             Ok(mut redis) => {
                 // Connected: the next outage starts its own count and backoff.
                 (down_since, backoff) = (None, Duration::from_millis(50));
@@ -377,6 +379,12 @@ fn worker(args: &Args, keys: &Keys) {
             }
             Err(error) => error,
         };
+        if down_since.is_none() {
+            eprintln!(
+                "{}: lost Redis ({error}); reconnecting for up to 30 s",
+                args.name
+            );
+        }
         let since = *down_since.get_or_insert_with(Instant::now);
         if since.elapsed() > Duration::from_secs(30) {
             eprintln!("error: {}: Redis unreachable for 30 s: {error}", args.name);
