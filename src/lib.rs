@@ -16,6 +16,7 @@
 //!   `--explore`, `--help`) plus a lesson's own, with one-line errors and exit status 2.
 //! - [`cleanup`]: how a program ends when it cannot go on (a refused thread, output that cannot
 //!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
+//! - [`time`]: a drop-in `Instant` that reads the virtual clock in a replay.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
 //! - [`mode`]: live, replay or explore, as the command line chose.
 //! - [`record`]: what [`run()`] saw, written for the exercise checks. The checks themselves (the
@@ -37,6 +38,7 @@ pub mod run;
 pub mod scheduler;
 pub mod sync;
 pub mod thread;
+pub mod time;
 pub mod trace;
 
 pub use run::{guess, run};

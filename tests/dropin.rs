@@ -485,3 +485,28 @@ fn select_takes_a_borrowed_receiver() {
     };
     assert_eq!(got, Some(3));
 }
+
+#[test]
+fn instant_reads_the_virtual_clock_in_a_replay() {
+    use workbook::time::Instant;
+    // In a replay a 40 ms sleep moves the virtual clock by exactly 40 ms, and a recv_timeout
+    // that waits until a deadline computed from `Instant` times out at that deadline.
+    let (waited, replayed) = replay_seed(0, || {
+        let start = Instant::now();
+        thread::sleep(Duration::from_millis(40));
+        let slept = start.elapsed();
+        let (_sender, receiver) = unbounded::<u8>().named("never");
+        let due = Instant::now() + Duration::from_millis(25);
+        let _ = receiver.recv_timeout(due.saturating_duration_since(Instant::now()));
+        (slept, Instant::now() - start, Instant::now() >= due)
+    });
+    assert!(matches!(replayed.ending, Ending::Finished));
+    assert_eq!(
+        waited,
+        Some((Duration::from_millis(40), Duration::from_millis(65), true))
+    );
+    // Live it is the real clock: a sleep never ends early.
+    let start = Instant::now();
+    thread::sleep(Duration::from_millis(5));
+    assert!(start.elapsed() >= Duration::from_millis(5));
+}

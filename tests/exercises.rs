@@ -278,6 +278,31 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
         "08b",
         "not because it waited a while",
     ),
+    (
+        "ex09a",
+        "09a",
+        "goes to the failed list only after its fourth try",
+    ),
+    ("wrong09a_canned_text", "09a", "the toolkit saw nothing"),
+    ("wrong09a_one_thread", "09a", "only main ran"),
+    ("wrong09a_no_backoff", "09a", "a retry waits its backoff"),
+    ("wrong09a_main_sleeps", "09a", "main slept"),
+    ("wrong09a_three_tries", "09a", "failed after 3 tries"),
+    (
+        "wrong09a_retries_in_the_worker",
+        "09a",
+        "each retry goes back through the queue",
+    ),
+    ("ex09b", "09b", "job 2 was lost: its worker died"),
+    ("wrong09b_canned_text", "09b", "the toolkit saw nothing"),
+    ("wrong09b_one_thread", "09b", "only main ran"),
+    ("wrong09b_catches_its_panic", "09b", "no worker died"),
+    ("wrong09b_gives_back_always", "09b", "is done twice"),
+    (
+        "wrong09b_gives_up_waiting",
+        "09b",
+        "main stopped waiting for it",
+    ),
 ];
 
 /// How many wrong answers' checks run at once.
