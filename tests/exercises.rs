@@ -308,6 +308,30 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
 /// How many wrong answers' checks run at once.
 const WRONG_ANSWERS_AT_ONCE: usize = 8;
 
+/// How many checks run at once in this file, across its tests (they run in parallel). A check's
+/// explorer is CPU work with a time limit per run: thirty explorers at once on a small machine
+/// would outlast that limit, so a check waits for a permit first.
+const CHECKS_AT_ONCE: usize = 6;
+
+/// Runs `exercise`'s check on `program` once a permit is free (see [`CHECKS_AT_ONCE`]).
+fn judged(exercise: &Exercise, program: &Program) -> Result<(), exercises::Failure> {
+    static RUNNING: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+    static FREED: std::sync::Condvar = std::sync::Condvar::new();
+    {
+        let mut running = RUNNING.lock().unwrap();
+        while *running >= CHECKS_AT_ONCE {
+            running = FREED.wait(running).unwrap();
+        }
+        *running += 1;
+    }
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (exercise.check)(program)
+    }));
+    *RUNNING.lock().unwrap() -= 1;
+    FREED.notify_one();
+    verdict.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// Builds the exercise programs under test once, in one cargo run, for all tests of this file.
 fn built() -> &'static Exercises {
     static BUILT: OnceLock<Result<Exercises, String>> = OnceLock::new();
@@ -451,7 +475,7 @@ fn every_exercise_has_files_a_statement_and_three_hints() {
 /// Runs `exercise`'s check on the built program `bin`.
 fn check(exercise: &Exercise, bin: &str) -> Result<(), exercises::Failure> {
     let program = Program::new(built().executable(bin), exercise.timeout);
-    (exercise.check)(&program)
+    judged(exercise, &program)
 }
 
 /// An exercise, its solution's check, its starter's check.
@@ -553,7 +577,7 @@ fn every_wrong_answer_fails_with_the_reason_a_student_should_read() {
                     {
                         let exercise = exercises::find(id).expect("a known exercise");
                         let program = Program::new(package.executable(bin), exercise.timeout);
-                        verdicts.push((bin, (exercise.check)(&program), reason));
+                        verdicts.push((bin, judged(&exercise, &program), reason));
                     }
                     verdicts
                 })
