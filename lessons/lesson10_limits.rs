@@ -271,7 +271,9 @@ fn two_pools(sizes: Pools, users_first: bool) -> PoolRun {
                     sizes.background_jobs
                 };
                 let name = format!("background{number}");
-                thread::Builder::new().name(name).spawn_scoped(scope, worker)
+                thread::Builder::new()
+                    .name(name)
+                    .spawn_scoped(scope, worker)
             })
             .collect();
         let users: Vec<_> = (1..=sizes.user_workers)
@@ -289,7 +291,9 @@ fn two_pools(sizes: Pools, users_first: bool) -> PoolRun {
                     waits
                 };
                 let name = format!("user{number}");
-                thread::Builder::new().name(name).spawn_scoped(scope, worker)
+                thread::Builder::new()
+                    .name(name)
+                    .spawn_scoped(scope, worker)
             })
             .collect();
         let waits: Vec<Duration> = (users.into_iter().flatten())
@@ -322,7 +326,10 @@ struct Fairness {
 impl fmt::Debug for Fairness {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let most = self.passed_over.iter().max().unwrap_or(&0);
-        write!(f, "greedy took the lock back {most} times while other waited")
+        write!(
+            f,
+            "greedy took the lock back {most} times while other waited"
+        )
     }
 }
 
@@ -489,8 +496,16 @@ fn main() {
         }
         let ending = match only {
             1 | 2 => replay_schedule(digits, || small_tasks(only)).1.ending,
-            3 | 4 => replay_schedule(digits, || two_pools(SMALL_POOLS, only == 4)).1.ending,
-            _ => replay_schedule(digits, || small_fairness(only == 6)).1.ending,
+            3 | 4 => {
+                replay_schedule(digits, || two_pools(SMALL_POOLS, only == 4))
+                    .1
+                    .ending
+            }
+            _ => {
+                replay_schedule(digits, || small_fairness(only == 6))
+                    .1
+                    .ending
+            }
         };
         if let Ending::BadSchedule(message) = ending {
             flags.refuse(message);
@@ -506,7 +521,12 @@ fn main() {
         let mut flags = flags.for_part("--part", part);
         if let Mode::Explore { preemptions, .. } = &mut flags.mode {
             // Parts 1 and 2 have three threads of many turns each: every schedule is too many.
-            if part <= 2 && !flags.given.iter().any(|arg| arg.starts_with("--preemptions")) {
+            if part <= 2
+                && !flags
+                    .given
+                    .iter()
+                    .any(|arg| arg.starts_with("--preemptions"))
+            {
                 *preemptions = PARTS_1_2_PREEMPTIONS;
             }
         }
@@ -569,10 +589,13 @@ fn limited_part(flags: &Flags, part: u64) {
     let ran = workbook::run(flags, || tasks_under_a_limit(part, tasks, permits, work));
     let wall = start.elapsed();
     if let Some(census) = &ran.census {
-        let claim = format!("never more than {permits} at once, and the panicking task's permit came back");
-        report_census(census, |outcome| {
-            outcome == format!("{:?}", limited(permits, tasks))
-        }, &claim);
+        let claim =
+            format!("never more than {permits} at once, and the panicking task's permit came back");
+        report_census(
+            census,
+            |outcome| outcome == format!("{:?}", limited(permits, tasks)),
+            &claim,
+        );
         return;
     }
     let Some(seen) = ran.value else { return };
@@ -654,7 +677,11 @@ fn pools_part(flags: &Flags, users_first: bool) -> Option<(&'static str, PoolRun
         println!(
             "background jobs done: {} of {every_job}{}",
             run.background_done,
-            if run.background_done == every_job { "" } else { ": NOT all" }
+            if run.background_done == every_job {
+                ""
+            } else {
+                ": NOT all"
+            }
         );
     }
     if !live {
@@ -672,7 +699,9 @@ fn pools_part(flags: &Flags, users_first: bool) -> Option<(&'static str, PoolRun
 /// Live: the users' waits and the background's finish, both ways, side by side.
 fn print_pool_table(runs: &[(&str, PoolRun)]) {
     println!("Parts 3 and 4 side by side (measured live on this machine, one run each):");
-    println!("            | user wait p50 | user wait p99 | taken past a user | background done after");
+    println!(
+        "            | user wait p50 | user wait p99 | taken past a user | background done after"
+    );
     for (title, run) in runs {
         println!(
             "{title:<11} | {:>10.2} ms | {:>10.2} ms | {:>17} | {:.0} ms",
@@ -685,7 +714,10 @@ fn print_pool_table(runs: &[(&str, PoolRun)]) {
     let (naive, first) = (&runs[0].1, &runs[1].1);
     println!(
         "users first: the users' p99 wait {:.1} x lower in this run, background still done",
-        ratio(percentile(&naive.user_waits, 99), percentile(&first.user_waits, 99)),
+        ratio(
+            percentile(&naive.user_waits, 99),
+            percentile(&first.user_waits, 99)
+        ),
     );
     println!();
 }
@@ -694,7 +726,9 @@ fn print_pool_table(runs: &[(&str, PoolRun)]) {
 fn fairness_part(flags: &Flags, fair: bool) -> Option<(&'static str, Fairness)> {
     let live = flags.mode == Mode::Live;
     let sizes = if live { LIVE_FAIRNESS } else { SMALL_FAIRNESS };
-    let LockSizes { wants, hold, gap, .. } = sizes;
+    let LockSizes {
+        wants, hold, gap, ..
+    } = sizes;
     println!(
         "greedy holds the lock {hold:?} at a time and takes it again at once; other wants it \
          {wants} time{}, {gap:?} after the last",
@@ -738,7 +772,9 @@ fn fairness_part(flags: &Flags, fair: bool) -> Option<(&'static str, Fairness)> 
 /// Live: other's waits, plain and fair, side by side.
 fn print_lock_table(runs: &[(&str, Fairness)]) {
     println!("Parts 5 and 6 side by side (measured live on this machine, one run each):");
-    println!("             | other's wait p50 | other's wait p99 | taken back while other waited, most");
+    println!(
+        "             | other's wait p50 | other's wait p99 | taken back while other waited, most"
+    );
     for (title, run) in runs {
         println!(
             "{title:<12} | {:>13.3} ms | {:>13.3} ms | {}",
@@ -749,7 +785,10 @@ fn print_lock_table(runs: &[(&str, Fairness)]) {
     }
     println!(
         "the fair unlock: other's p99 wait {:.1} x lower in this run",
-        ratio(percentile(&runs[0].1.waits, 99), percentile(&runs[1].1.waits, 99))
+        ratio(
+            percentile(&runs[0].1.waits, 99),
+            percentile(&runs[1].1.waits, 99)
+        )
     );
     println!();
 }
@@ -759,9 +798,18 @@ fn print_lock_table(runs: &[(&str, Fairness)]) {
 fn default_workers() {
     let cpus = thread::available_parallelism().map_or(1, |n| n.get());
     println!("this machine: std::thread::available_parallelism() = {cpus}");
-    println!("  Python ThreadPoolExecutor before 3.8: CPUs x 5           = {}", cpus * 5);
-    println!("  Python ThreadPoolExecutor 3.8 on:     min(32, CPUs + 4)  = {}", (cpus + 4).min(32));
-    println!("  rayon's global pool (RAYON_NUM_THREADS, else the CPUs)   = {}", rayon::current_num_threads());
+    println!(
+        "  Python ThreadPoolExecutor before 3.8: CPUs x 5           = {}",
+        cpus * 5
+    );
+    println!(
+        "  Python ThreadPoolExecutor 3.8 on:     min(32, CPUs + 4)  = {}",
+        (cpus + 4).min(32)
+    );
+    println!(
+        "  rayon's global pool (RAYON_NUM_THREADS, else the CPUs)   = {}",
+        rayon::current_num_threads()
+    );
     println!(
         "Python's defaults are for I/O: threads that mostly wait. rayon's is for CPU work: one \
          thread per core. Lesson 7 measures both."
