@@ -231,6 +231,20 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
         "07b",
         "the task asks for one per core",
     ),
+    ("ex10a", "10a", "tasks were inside at once with 2 permits"),
+    ("wrong10a_canned_text", "10a", "the toolkit saw nothing"),
+    ("wrong10a_one_thread", "10a", "only main ran"),
+    (
+        "wrong10a_if_not_while",
+        "10a",
+        "tasks finished: the others panicked",
+    ),
+    ("wrong10a_no_notify", "10a", "the tasks never finished"),
+    (
+        "wrong10a_sleep_instead_of_waiting",
+        "10a",
+        "your threads are timed by sleeps",
+    ),
 ];
 
 /// How many wrong answers' checks run at once.

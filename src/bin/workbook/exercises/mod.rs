@@ -26,6 +26,7 @@ pub mod lesson04;
 pub mod lesson05;
 pub mod lesson06;
 pub mod lesson07;
+pub mod lesson10;
 
 /// The time limit of a check's run of an exercise that has nothing slow to do: longer than
 /// every stall timer of the toolkit ([`workbook::scheduler::STALL_TIMEOUT`], 5 s), so that a stuck program is reported by the toolkit's
@@ -43,6 +44,7 @@ pub fn all() -> Vec<Exercise> {
     exercises.extend(lesson05::exercises());
     exercises.extend(lesson06::exercises());
     exercises.extend(lesson07::exercises());
+    exercises.extend(lesson10::exercises());
     exercises
 }
 
