@@ -245,6 +245,24 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
         "10a",
         "your threads are timed by sleeps",
     ),
+    (
+        "ex10b",
+        "10b",
+        "went to a background worker while the user's request waited",
+    ),
+    ("wrong10b_canned_text", "10b", "the toolkit saw nothing"),
+    ("wrong10b_one_thread", "10b", "only main ran"),
+    (
+        "wrong10b_user_skips_the_limit",
+        "10b",
+        "the user's too, must hold a permit",
+    ),
+    ("wrong10b_notify_one", "10b", "the pools never finished"),
+    (
+        "wrong10b_naps_instead_of_priority",
+        "10b",
+        "your threads are timed by sleeps",
+    ),
 ];
 
 /// How many wrong answers' checks run at once.
