@@ -134,10 +134,11 @@ fn limited_tasks<P>(tasks: usize, work: Duration, acquire: &(dyn Fn() -> P + Syn
                     .name(format!("task{number}"))
                     .spawn_scoped(scope, move || {
                         let _permit = acquire(); // given back when this closure ends, or unwinds
-                        if number == 1 {
-                            panic::panic_any(OnPurpose);
-                        }
                         let entered = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        if number == 1 {
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                            panic::panic_any(OnPurpose); // still holding its permit
+                        }
                         thread::sleep(work);
                         inside.fetch_sub(1, Ordering::SeqCst);
                         entered

@@ -54,15 +54,15 @@ fn every_seed_keeps_each_part_invariants() {
         .collect();
     let outs = par_map(runs, |(number, seed)| (number, seed, part(number, seed)));
     let mut starved = [false; 7];
+    let mut overlapped = [false; 3];
     for (number, seed, out) in outs {
         let at = format!("part {number} seed {seed}:\n{out}");
         assert!(out.contains("every thread finished"), "{at}");
         match number {
             1 | 2 => {
-                assert!(
-                    number_after(&out, "most tasks inside at once: ") <= 2.0,
-                    "{at}"
-                );
+                let most = number_after(&out, "most tasks inside at once: ");
+                assert!(most <= 2.0, "{at}");
+                overlapped[number as usize] |= most == 2.0;
                 assert!(out.contains("2 finished, 1 panicked"), "{at}");
                 assert!(out.contains("this run kept the limit"), "{at}");
             }
@@ -85,13 +85,22 @@ fn every_seed_keeps_each_part_invariants() {
     }
     // The naive limit and the plain unlock do pass over a waiter under some seed.
     assert!(starved[3] && starved[5], "{starved:?}");
+    // And the tasks do run two at a time under some seed: the limit is not one at a time.
+    assert!(overlapped[1] && overlapped[2], "{overlapped:?}");
 }
 
 #[test]
 fn the_explorer_proves_the_limits() {
     let outs = par_map(vec![1, 2, 5, 6], |number: u32| {
-        let out = stdout_of(LESSON, &["--explore", "--part", &number.to_string()]);
-        (number, out)
+        let part = number.to_string();
+        // Part 1's default search (2 preemptions, 4144 schedules) takes seconds: 1 here.
+        let bound: &[&str] = if number == 1 {
+            &["--preemptions", "1"]
+        } else {
+            &[]
+        };
+        let args = [&["--explore", "--part", &part][..], bound].concat();
+        (number, stdout_of(LESSON, &args))
     });
     for (number, out) in outs {
         match number {
@@ -104,7 +113,12 @@ fn the_explorer_proves_the_limits() {
                     ),
                     "{out}"
                 );
-                assert!(out.contains("at most 2 preemptions"), "{out}");
+                let bound = if number == 1 {
+                    "at most 1 preemption"
+                } else {
+                    "at most 2 preemptions"
+                };
+                assert!(out.contains(bound), "{out}");
             }
             5 => {
                 assert!(out.contains("complete, every schedule"), "{out}");
@@ -163,10 +177,10 @@ fn same_seed_same_bytes_also_under_load() {
 fn live_run_keeps_the_invariants() {
     let out = stdout_of(LESSON, &[]);
     for section in out.split("Part ").skip(1).take(2) {
-        assert!(
-            number_after(section, "most tasks inside at once: ") <= 4.0,
-            "{section}"
-        );
+        // At most the limit, and more than one at a time: 20 tasks of 20 ms started at once
+        // overlap on any machine.
+        let most = number_after(section, "most tasks inside at once: ");
+        assert!((2.0..=4.0).contains(&most), "{section}");
         assert!(section.contains("19 finished, 1 panicked"), "{section}");
     }
     assert_eq!(
