@@ -2,15 +2,15 @@
 //!
 //! Part 1 builds a semaphore (Rust's standard library has none) from a `Mutex` and a `Condvar`,
 //! and shows that a permit comes back when its holder panics. Part 2 does the same with a bounded
-//! channel of K tokens. Part 3 shares one global limit between a user-facing pool and a
-//! background pool: first the naive way, where the background takes every permit and the user
-//! waits, then with priority for the user. Part 4 shows a lock that one thread keeps taking back,
-//! and parking_lot's fair unlock. Part 5 (live only) compares the default worker counts.
+//! channel of K tokens. Parts 3 and 4 share one global limit between a user-facing pool and a
+//! background pool: first the naive way, where the background takes the freed permits while a
+//! user waits, then with users first. Parts 5 and 6 show a lock that one thread keeps taking
+//! back, then parking_lot's fair unlock. Part 7 (live only) compares the default worker counts.
 //!
 //! Run it live:                 cargo run --bin lesson10
 //! Replay every part:           cargo run --bin lesson10 -- --seed 3
 //! Replay one part:             cargo run --bin lesson10 -- --part 3 --seed 3
-//! Prove the limits by search:  cargo run --bin lesson10 -- --explore
+//! Search every schedule:       cargo run --bin lesson10 -- --explore
 #![forbid(unsafe_code)]
 
 use std::fmt;
@@ -472,7 +472,9 @@ fn main() {
     let part = cli.number(
         "--part",
         "P",
-        "run only part P (--schedule needs it: each part makes its own choices); 0 runs all",
+        "run only part P (--schedule needs it: each part makes its own choices); 0 runs all. \
+         --explore searches parts 1 and 2 with at most 2 preemptions unless --preemptions is \
+         given, skips 3 and 4 (too many schedules) and 7 (live only)",
         0,
         0..=7,
     );
