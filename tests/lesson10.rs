@@ -205,15 +205,27 @@ fn live_run_keeps_the_invariants() {
         out.contains("Parts 5 and 6 side by side (measured live"),
         "{out}"
     );
-    for label in ["user wait p99", "other's wait p99", "x lower in this run"] {
+    for label in [
+        "user wait p99",
+        "other's wait p99",
+        "p99 wait",
+        " in this run",
+    ] {
         assert!(out.contains(label), "{out}");
     }
+    assert!(out.contains("the background work still all done"), "{out}");
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert!(
         out.contains(&format!("available_parallelism() = {cpus}\n")),
         "{out}"
     );
-    assert!(!out.contains("NOT"), "{out}");
+    // Which p99 is lower is a timing, and timings are not tested: under heavy load the fair
+    // unlock may lose. Every other line must hold.
+    let claims: Vec<&str> = out
+        .lines()
+        .filter(|line| !line.contains("p99 wait"))
+        .collect();
+    assert!(!claims.iter().any(|line| line.contains("NOT")), "{out}");
 }
 
 #[test]
