@@ -180,6 +180,17 @@ struct LimitState {
     taken_past_a_user: usize,
 }
 
+/// How the trace shows the limit's state at each unlock.
+impl fmt::Debug for LimitState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "free {}, users waiting {}, taken past a user {}",
+            self.free, self.users_waiting, self.taken_past_a_user
+        )
+    }
+}
+
 impl GlobalLimit {
     fn new(permits: usize, users_first: bool) -> GlobalLimit {
         GlobalLimit {
@@ -187,7 +198,8 @@ impl GlobalLimit {
                 free: permits,
                 users_waiting: 0,
                 taken_past_a_user: 0,
-            }),
+            })
+            .named("limit"),
             changed: Condvar::new().named("changed"),
             users_first,
         }
