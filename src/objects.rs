@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -27,12 +28,17 @@ pub(crate) fn thread_key() -> u64 {
 }
 
 /// A lock's state as the toolkit sees it: who holds it (a thread key, 0 for nobody) and, for a
-/// read-write lock, how many readers hold it.
+/// read-write lock, how many readers hold it. In a replay a mutex also keeps its waiters in the
+/// order they began to wait, and the thread a fair unlock handed it to.
 #[derive(Default)]
 pub(crate) struct LockMeta {
     pub name: OnceLock<String>,
     holder: AtomicU64,
     readers: AtomicUsize,
+    /// Replay only: the key of the thread a fair unlock handed the lock to, until it takes it.
+    handed: AtomicU64,
+    /// Replay only: keys of the threads waiting in `lock`, longest waiter first.
+    waiters: parking_lot::Mutex<VecDeque<u64>>,
 }
 
 impl LockMeta {
@@ -58,8 +64,41 @@ impl LockMeta {
         self.readers.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Free for anyone: nobody holds it and no fair unlock has handed it to a waiter.
     pub fn is_free(&self) -> bool {
-        self.holder() == 0 && self.readers() == 0
+        self.holder() == 0 && self.readers() == 0 && self.handed() == 0
+    }
+
+    /// Free for the thread `key`: free, or handed to it by a fair unlock.
+    pub fn is_free_for(&self, key: u64) -> bool {
+        let handed = self.handed();
+        self.holder() == 0 && self.readers() == 0 && (handed == 0 || handed == key)
+    }
+
+    pub fn handed(&self) -> u64 {
+        self.handed.load(Ordering::Relaxed)
+    }
+
+    /// A waiter begins to wait in `lock` (replay).
+    pub fn enqueue(&self, key: u64) {
+        self.waiters.lock().push_back(key);
+    }
+
+    /// A waiter stops waiting: it took the lock or timed out (replay). A lock handed to it is
+    /// now its own.
+    pub fn dequeue(&self, key: u64) {
+        self.waiters.lock().retain(|&waiter| waiter != key);
+        let _ = self
+            .handed
+            .compare_exchange(key, 0, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// A fair unlock (replay): the longest waiter, if any, gets the lock; nobody else may take
+    /// it meanwhile. Returns its key.
+    pub fn hand_to_longest_waiter(&self) -> Option<u64> {
+        let longest = self.waiters.lock().front().copied()?;
+        self.handed.store(longest, Ordering::Relaxed);
+        Some(longest)
     }
 
     pub fn name(&self) -> Option<&str> {

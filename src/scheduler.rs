@@ -409,7 +409,7 @@ impl Scheduler {
         if state.stop.is_some() {
             return self.stopped(state);
         }
-        if !self.can_go(&state, &pending) {
+        if !self.can_go(&state, me, &pending) {
             if let Some(arrival) = &pending.arrival {
                 let row = Row {
                     thread: me,
@@ -438,7 +438,7 @@ impl Scheduler {
             .pending
             .take()
             .expect("a granted thread has its operation");
-        let ready = self.ready(&state, &pending);
+        let ready = self.ready(&state, me, &pending);
         if ready {
             Granted::Ready
         } else {
@@ -580,8 +580,8 @@ impl Scheduler {
         }
     }
 
-    fn can_go(&self, state: &State, pending: &Pending) -> bool {
-        let ready = self.ready(state, pending);
+    fn can_go(&self, state: &State, column: usize, pending: &Pending) -> bool {
+        let ready = self.ready(state, column, pending);
         let timed_out = pending
             .deadline
             .is_some_and(|deadline| state.clock >= deadline);
@@ -589,10 +589,12 @@ impl Scheduler {
         (ready || timed_out) && relocked
     }
 
-    fn ready(&self, state: &State, pending: &Pending) -> bool {
+    /// Whether what the thread in `column` waits for holds.
+    fn ready(&self, state: &State, column: usize, pending: &Pending) -> bool {
         match &pending.until {
             Until::Now => true,
-            Until::LockFree(lock) => lock.is_free(),
+            // A lock a fair unlock handed to this thread is free for it alone.
+            Until::LockFree(lock) => lock.is_free_for(state.slots[column].key),
             Until::NoWriter(lock) => lock.holder() == 0,
             Until::Flag(flag) => flag.load(Ordering::SeqCst),
             Until::CanReceive(channel) => channel.can_receive(),
@@ -638,7 +640,7 @@ impl Scheduler {
                     state.slots[column]
                         .pending
                         .as_ref()
-                        .is_some_and(|pending| self.can_go(state, pending))
+                        .is_some_and(|pending| self.can_go(state, column, pending))
                 })
                 .collect();
             if ready.is_empty() {

@@ -510,3 +510,82 @@ fn instant_reads_the_virtual_clock_in_a_replay() {
     thread::sleep(Duration::from_millis(5));
     assert!(start.elapsed() >= Duration::from_millis(5));
 }
+
+/// A thread takes a lock `rounds` times; another wants it once. Returns how many times the
+/// first took it while the second waited for it (the second says so just before `lock`).
+fn passed_over(rounds: usize, fair: bool) -> usize {
+    let lock = Mutex::new(0usize).named("lock");
+    let waiting = workbook::sync::AtomicBool::new(false).named("waiting");
+    thread::scope(|scope| {
+        let greedy = thread::Builder::new()
+            .name("greedy".into())
+            .spawn_scoped(scope, || {
+                let mut passed = 0;
+                for _ in 0..rounds {
+                    let mut guard = lock.lock();
+                    *guard += 1;
+                    // The other thread waits and has not had the lock yet.
+                    passed += usize::from(waiting.load(Ordering::SeqCst) && *guard < 100);
+                    if fair {
+                        workbook::sync::MutexGuard::unlock_fair(guard);
+                    } else {
+                        drop(guard);
+                    }
+                }
+                passed
+            })
+            .unwrap();
+        thread::Builder::new()
+            .name("other".into())
+            .spawn_scoped(scope, || {
+                waiting.store(true, Ordering::SeqCst);
+                *lock.lock() += 100;
+            })
+            .unwrap();
+        greedy.join().unwrap()
+    })
+}
+
+#[test]
+fn unlock_fair_hands_the_lock_to_the_longest_waiter() {
+    // Plain unlock: the greedy thread may take the lock back every time, whoever waits.
+    let census = explore(10, 100_000, || passed_over(4, false));
+    assert!(census.complete(), "{}", census.summary());
+    assert_eq!(sorted(&census), ["0", "1", "2", "3", "4"]);
+    // Fair unlock: once the other thread waits, the next unlock hands it the lock.
+    let census = explore(10, 100_000, || passed_over(4, true));
+    assert!(census.complete(), "{}", census.summary());
+    assert_eq!(sorted(&census), ["0", "1"]);
+    // The trace says who got the lock; the lock is free again afterwards.
+    let handed = (0..40).find_map(|seed| {
+        let (value, replay) = replay_seed(seed, || passed_over(2, true));
+        assert_eq!(replay.ending, Ending::Finished, "{}", replay.table());
+        assert!(value.is_some_and(|passed| passed <= 1));
+        let table = replay.table();
+        table
+            .contains("unlock_fair lock (1) to other")
+            .then_some(table)
+    });
+    let table = handed.expect("some seed hands the lock over");
+    let at = table.find("unlock_fair lock (1) to other").unwrap();
+    assert!(table[at..].contains("lock lock"), "{table}");
+    // Live it is parking_lot's fair unlock: the lock is released, the value kept.
+    let lock = Mutex::new(5);
+    let mut guard = lock.lock();
+    *guard += 1;
+    workbook::sync::MutexGuard::unlock_fair(guard);
+    assert!(!lock.is_locked());
+    assert_eq!(*lock.lock(), 6);
+    thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..1000 {
+                    let mut guard = lock.lock();
+                    *guard += 1;
+                    workbook::sync::MutexGuard::unlock_fair(guard);
+                }
+            });
+        }
+    });
+    assert_eq!(lock.into_inner(), 4006);
+}

@@ -303,6 +303,38 @@ const WRONG_ANSWERS: &[(&str, &str, &str)] = &[
         "09b",
         "main stopped waiting for it",
     ),
+    ("ex10a", "10a", "tasks were inside at once with 2 permits"),
+    ("wrong10a_canned_text", "10a", "the toolkit saw nothing"),
+    ("wrong10a_one_thread", "10a", "only main ran"),
+    (
+        "wrong10a_if_not_while",
+        "10a",
+        "tasks finished: the others panicked",
+    ),
+    ("wrong10a_no_notify", "10a", "the tasks never finished"),
+    (
+        "wrong10a_sleep_instead_of_waiting",
+        "10a",
+        "your threads are timed by sleeps",
+    ),
+    (
+        "ex10b",
+        "10b",
+        "went to a background worker while the user's request waited",
+    ),
+    ("wrong10b_canned_text", "10b", "the toolkit saw nothing"),
+    ("wrong10b_one_thread", "10b", "only main ran"),
+    (
+        "wrong10b_user_skips_the_limit",
+        "10b",
+        "the user's too, must hold a permit",
+    ),
+    ("wrong10b_notify_one", "10b", "the pools never finished"),
+    (
+        "wrong10b_naps_instead_of_priority",
+        "10b",
+        "your threads are timed by sleeps",
+    ),
 ];
 
 /// How many wrong answers' checks run at once.

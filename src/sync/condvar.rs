@@ -147,13 +147,13 @@ impl Condvar {
         lock.set_holder(0);
         let timed_out = match timeout {
             None => {
-                self.shared.inner.wait(&mut guard.inner);
+                self.shared.inner.wait(guard.inner_mut());
                 false
             }
             Some(timeout) => self
                 .shared
                 .inner
-                .wait_for(&mut guard.inner, timeout)
+                .wait_for(guard.inner_mut(), timeout)
                 .timed_out(),
         };
         lock.set_holder(key);
@@ -186,7 +186,7 @@ impl Condvar {
             pending.deadline = Some(scheduler.clock() + timeout);
         }
         let mut granted = Granted::Ready;
-        parking_lot::MutexGuard::unlocked(&mut guard.inner, || {
+        parking_lot::MutexGuard::unlocked(guard.inner_mut(), || {
             granted = scheduler.turn(me, pending);
         });
         lock.set_holder(thread_key());

@@ -1,4 +1,12 @@
 //! `Mutex`: parking_lot's, plus who holds it.
+//!
+//! [`MutexGuard::unlock_fair`] is parking_lot's fair unlock. Live it *is* parking_lot's: the
+//! lock goes straight to the thread that has waited longest, so the unlocking thread cannot take
+//! it back first. In a replay it is one turn, `unlock_fair`, that hands the lock to the longest
+//! waiter among the threads blocked in `lock`/`try_lock_for` on it (in the order they began to
+//! wait): from then on only that thread can take it. A plain unlock leaves the lock free for
+//! whoever the schedule picks, the unlocking thread included. A thread taking its mutex back
+//! after a condvar wait is not among the waiters a fair unlock hands to.
 #![forbid(unsafe_code)]
 
 use std::fmt;
@@ -21,7 +29,8 @@ pub struct Mutex<T: ?Sized> {
 /// The guard of a locked [`Mutex`]: the lock is released when it drops.
 pub struct MutexGuard<'a, T: ?Sized> {
     pub(crate) lock: &'a Mutex<T>,
-    pub(crate) inner: parking_lot::MutexGuard<'a, T>,
+    /// `None` only after [`MutexGuard::unlock_fair`] has released it.
+    inner: Option<parking_lot::MutexGuard<'a, T>>,
 }
 
 impl<T> Mutex<T> {
@@ -73,7 +82,7 @@ impl<T: ?Sized> Mutex<T> {
         let key = thread_key();
         if let Some(inner) = self.inner.try_lock() {
             self.meta.set_holder(key);
-            return MutexGuard { lock: self, inner };
+            return MutexGuard::new(self, inner);
         }
         self.lock_slowly(key, None).expect("no deadline")
     }
@@ -83,18 +92,23 @@ impl<T: ?Sized> Mutex<T> {
         if let Some((scheduler, me)) = replaying() {
             let name = self.name_in(&scheduler);
             scheduler.turn(me, Pending::now(format!("try_lock {name}")));
-            let inner = self.inner.try_lock();
+            // A lock a fair unlock handed to a waiter is not free, though nobody holds it yet.
+            let inner = if self.meta.is_free_for(thread_key()) {
+                self.inner.try_lock()
+            } else {
+                None
+            };
             let took = inner.is_some();
             if took {
                 self.meta.set_holder(thread_key());
             }
             let result = if took { "locked" } else { "busy" };
             scheduler.record(me, format!("try_lock {name}: {result}"), None);
-            return inner.map(|inner| MutexGuard { lock: self, inner });
+            return inner.map(|inner| MutexGuard::new(self, inner));
         }
         let inner = self.inner.try_lock()?;
         self.meta.set_holder(thread_key());
-        Some(MutexGuard { lock: self, inner })
+        Some(MutexGuard::new(self, inner))
     }
 
     /// Locks the mutex, waiting at most `timeout` (virtual time in a replay).
@@ -105,7 +119,7 @@ impl<T: ?Sized> Mutex<T> {
         let key = thread_key();
         if let Some(inner) = self.inner.try_lock() {
             self.meta.set_holder(key);
-            return Some(MutexGuard { lock: self, inner });
+            return Some(MutexGuard::new(self, inner));
         }
         self.lock_slowly(key, Some(timeout))
     }
@@ -148,7 +162,7 @@ impl<T: ?Sized> Mutex<T> {
         };
         drop(waiting);
         self.meta.set_holder(key);
-        Some(MutexGuard { lock: self, inner })
+        Some(MutexGuard::new(self, inner))
     }
 
     fn lock_in_replay(
@@ -174,16 +188,20 @@ impl<T: ?Sized> Mutex<T> {
         if let Some(timeout) = timeout {
             pending.deadline = Some(scheduler.clock() + timeout);
         }
-        match scheduler.turn(me, pending) {
+        let key = thread_key();
+        self.meta.enqueue(key);
+        let granted = scheduler.turn(me, pending);
+        self.meta.dequeue(key);
+        match granted {
             Granted::TimedOut => {
                 scheduler.record(me, format!("{verb} {name}: timed out"), None);
                 None
             }
             Granted::Ready | Granted::Free => {
                 let inner = self.inner.lock();
-                self.meta.set_holder(thread_key());
+                self.meta.set_holder(key);
                 scheduler.record(me, format!("{verb} {name}"), None);
-                Some(MutexGuard { lock: self, inner })
+                Some(MutexGuard::new(self, inner))
             }
         }
     }
@@ -201,21 +219,72 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    fn new(lock: &'a Mutex<T>, inner: parking_lot::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        MutexGuard {
+            lock,
+            inner: Some(inner),
+        }
+    }
+
+    /// parking_lot's guard inside (for the condvar).
+    pub(crate) fn inner_mut(&mut self) -> &mut parking_lot::MutexGuard<'a, T> {
+        self.inner
+            .as_mut()
+            .expect("a guard is unlocked only when consumed")
+    }
+
+    /// Unlocks the mutex fairly: when threads wait for it, the one that has waited longest gets
+    /// it, and the unlocking thread cannot take it back first (parking_lot's
+    /// `MutexGuard::unlock_fair`). In a replay this is one turn that hands the lock to the
+    /// longest waiter; see the module's documentation.
+    pub fn unlock_fair(mut s: Self) {
+        if let Some((scheduler, me)) = replaying() {
+            let name = s.lock.name_in(&scheduler);
+            let granted = scheduler.turn(me, Pending::now(format!("unlock_fair {name}")));
+            s.lock.meta.set_holder(0);
+            let handed = s.lock.meta.hand_to_longest_waiter();
+            if granted != Granted::Free {
+                let value = s.lock.show.map(|show| {
+                    let inner = s.inner.as_ref().expect("not yet unlocked");
+                    format!(" ({})", reveal(&scheduler, show(inner)))
+                });
+                let to = handed
+                    .and_then(|key| scheduler.holder_name(key))
+                    .map_or_else(|| ": nobody waits".to_string(), |who| format!(" to {who}"));
+                let text = format!("unlock_fair {name}{}{to}", value.unwrap_or_default());
+                scheduler.record(me, text, None);
+            }
+            drop(s.inner.take()); // one thread runs at a time: how it unlocks makes no difference
+            return;
+        }
+        s.lock.meta.set_holder(0);
+        if let Some(inner) = s.inner.take() {
+            parking_lot::MutexGuard::unlock_fair(inner);
+        }
+    }
+}
+
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.inner
+        self.inner
+            .as_ref()
+            .expect("a guard is unlocked only when consumed")
     }
 }
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.inner
+        self.inner_mut()
     }
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
+        if self.inner.is_none() {
+            return; // released by unlock_fair
+        }
         if let Some((scheduler, me)) = replaying() {
             // An unlock is a turn like a lock: another thread may try the lock just before it.
             let name = self.lock.name_in(&scheduler);
@@ -224,7 +293,8 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
             if granted != Granted::Free {
                 let text = match self.lock.show {
                     Some(show) => {
-                        format!("unlock {name} ({})", reveal(&scheduler, show(&self.inner)))
+                        let inner = self.inner.as_ref().expect("not yet unlocked");
+                        format!("unlock {name} ({})", reveal(&scheduler, show(inner)))
                     }
                     None => format!("unlock {name}"),
                 };

@@ -28,6 +28,7 @@ pub mod lesson06;
 pub mod lesson07;
 pub mod lesson08;
 pub mod lesson09;
+pub mod lesson10;
 
 /// The time limit of a check's run of an exercise that has nothing slow to do: longer than
 /// every stall timer of the toolkit ([`workbook::scheduler::STALL_TIMEOUT`], 5 s), so that a stuck program is reported by the toolkit's
@@ -47,6 +48,7 @@ pub fn all() -> Vec<Exercise> {
     exercises.extend(lesson07::exercises());
     exercises.extend(lesson08::exercises());
     exercises.extend(lesson09::exercises());
+    exercises.extend(lesson10::exercises());
     exercises
 }
 
