@@ -356,9 +356,8 @@ fn judged(exercise: &Exercise, program: &Program) -> Result<(), exercises::Failu
         }
         *running += 1;
     }
-    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        (exercise.check)(program)
-    }));
+    let verdict =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (exercise.check)(program)));
     *RUNNING.lock().unwrap() -= 1;
     FREED.notify_one();
     verdict.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
