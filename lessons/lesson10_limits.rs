@@ -405,7 +405,10 @@ fn greedy_and_other(sizes: LockSizes, fair: bool) -> Fairness {
 // The rest is plumbing: sizes, flags, running each part live, as a replay or explored, and the
 // reports.
 
-/// Part 1 and 2 sizes: (tasks, permits, work per task).
+/// Part 1 and 2 sizes: (tasks, permits, work per task). The explorer proves the limit on every
+/// schedule of `PROOF_TASKS` (90 schedules for the semaphore, 16 for the tokens), and searches
+/// `SMALL_TASKS` with a preemption bound.
+const PROOF_TASKS: (usize, usize, Duration) = (2, 1, Duration::from_millis(10));
 const SMALL_TASKS: (usize, usize, Duration) = (3, 2, Duration::from_millis(10));
 const LIVE_TASKS: (usize, usize, Duration) = (20, 4, Duration::from_millis(20));
 
@@ -485,14 +488,30 @@ fn main() {
         "--part",
         "P",
         "run only part P (--schedule needs it: each part makes its own choices); 0 runs all. \
-         --explore searches parts 1 and 2 with at most 2 preemptions unless --preemptions is \
-         given, skips 3 and 4 (too many schedules) and 7 (live only)",
+         --explore proves parts 1 and 2 on every schedule of 2 tasks and 1 permit, then \
+         searches 3 tasks on 2 permits with at most 2 preemptions unless --preemptions is \
+         given; it skips 3 and 4 (too many schedules) and 7 (live only)",
         0,
         0..=7,
+    );
+    let tasks = cli.number(
+        "--tasks",
+        "N",
+        "parts 1 and 2: how many tasks (0: 3 in a replay, 20 live)",
+        0,
+        0..=100,
+    );
+    let permits = cli.number(
+        "--permits",
+        "K",
+        "parts 1 and 2: how many at once (0: 2 in a replay, 4 live)",
+        0,
+        0..=100,
     );
     let flags = cli.parse();
     quiet_on_purpose_panics();
     let only = flags[part];
+    let sizes = (flags[tasks] as usize, flags[permits] as usize);
     if only == 7 && flags.mode != Mode::Live {
         flags.refuse("part 7 reads this machine's CPU count: it runs only live");
     }
@@ -533,20 +552,9 @@ fn main() {
             continue;
         }
         println!("{}", TITLES[part as usize - 1]);
-        let mut flags = flags.for_part("--part", part);
-        if let Mode::Explore { preemptions, .. } = &mut flags.mode {
-            // Parts 1 and 2 have three threads of many turns each: every schedule is too many.
-            if part <= 2
-                && !flags
-                    .given
-                    .iter()
-                    .any(|arg| arg.starts_with("--preemptions"))
-            {
-                *preemptions = PARTS_1_2_PREEMPTIONS;
-            }
-        }
+        let flags = flags.for_part("--part", part);
         match part {
-            1 | 2 => limited_part(&flags, part),
+            1 | 2 => limited_part(&flags, part, sizes),
             3 | 4 => pools.extend(pools_part(&flags, part == 4)),
             5 | 6 => locks.extend(fairness_part(&flags, part == 6)),
             _ => default_workers(),
@@ -591,28 +599,39 @@ fn small_fairness(fair: bool) -> Fairness {
     greedy_and_other(SMALL_FAIRNESS, fair)
 }
 
-fn limited_part(flags: &Flags, part: u64) {
+/// Parts 1 and 2. `sizes` are `--tasks` and `--permits` (0: the mode's own size).
+fn limited_part(flags: &Flags, part: u64, sizes: (usize, usize)) {
     let (tasks, permits, work) = if flags.mode == Mode::Live {
         LIVE_TASKS
     } else {
         SMALL_TASKS
     };
+    let given = (sizes.0 > 0 || sizes.1 > 0).then(|| {
+        let tasks = if sizes.0 > 0 { sizes.0 } else { tasks };
+        (tasks, if sizes.1 > 0 { sizes.1 } else { permits }, work)
+    });
+    if let (Mode::Explore { .. }, None) = (&flags.mode, given) {
+        // First a proof: every schedule of the smallest case where the limit matters.
+        let (tasks, permits, work) = PROOF_TASKS;
+        let proof = sized(flags, tasks, permits).with_default_preemptions(usize::MAX);
+        explore_limited(&proof, part, tasks, permits, work);
+        println!();
+        // Then the replay's size, too big for every schedule: a bounded search, said so.
+        let bounded = flags.with_default_preemptions(PARTS_1_2_PREEMPTIONS);
+        explore_limited(&bounded, part, SMALL_TASKS.0, SMALL_TASKS.1, work);
+        return;
+    }
+    let (tasks, permits, work) = given.unwrap_or((tasks, permits, work));
+    if let Mode::Explore { .. } = flags.mode {
+        explore_limited(flags, part, tasks, permits, work);
+        return;
+    }
     println!(
         "{tasks} tasks, at most {permits} at once; each works {work:?}; task1 panics on purpose"
     );
     let start = Instant::now();
     let ran = workbook::run(flags, || tasks_under_a_limit(part, tasks, permits, work));
     let wall = start.elapsed();
-    if let Some(census) = &ran.census {
-        let claim =
-            format!("never more than {permits} at once, and the panicking task's permit came back");
-        report_census(
-            census,
-            |outcome| outcome == format!("{:?}", limited(permits, tasks)),
-            &claim,
-        );
-        return;
-    }
     let Some(seen) = ran.value else { return };
     let mode = &flags.mode;
     println!(
@@ -839,6 +858,31 @@ fn default_workers() {
 // ANCHOR_END: default_workers
 
 /// Prints whether every outcome of a census is good: a proof when the search was complete.
+/// `flags` as if `--tasks` and `--permits` had been given: the commands a census prints then
+/// replay that size.
+fn sized(flags: &Flags, tasks: usize, permits: usize) -> Flags {
+    flags
+        .for_part("--tasks", tasks as u64)
+        .for_part("--permits", permits as u64)
+}
+
+/// Parts 1 and 2 under the explorer at one size, and what the census proves.
+fn explore_limited(flags: &Flags, part: u64, tasks: usize, permits: usize, work: Duration) {
+    println!(
+        "{tasks} tasks, at most {permits} at once; each works {work:?}; task1 panics on purpose"
+    );
+    let ran = workbook::run(flags, || tasks_under_a_limit(part, tasks, permits, work));
+    if let Some(census) = &ran.census {
+        let claim =
+            format!("never more than {permits} at once, and the panicking task's permit came back");
+        report_census(
+            census,
+            |outcome| outcome == format!("{:?}", limited(permits, tasks)),
+            &claim,
+        );
+    }
+}
+
 fn report_census(census: &Census, is_good: impl Fn(&str) -> bool, claim: &str) {
     let all_good = census.outcome_set().iter().all(|outcome| is_good(outcome));
     match (all_good, census.complete()) {

@@ -599,6 +599,18 @@ impl Flags {
         }
         flags
     }
+
+    /// These flags with the explorer's preemption bound set to `bound`, unless the command line
+    /// gave `--preemptions`: for a part whose search needs a bound of its own (or none).
+    pub fn with_default_preemptions(&self, bound: usize) -> Flags {
+        let mut flags = self.clone();
+        if let Mode::Explore { preemptions, .. } = &mut flags.mode {
+            if !self.was_given("--preemptions") {
+                *preemptions = bound;
+            }
+        }
+        flags
+    }
 }
 
 impl Index<SwitchFlag> for Flags {
