@@ -30,9 +30,9 @@ const OUTPUT_FAILED: i32 = 6;
 const PROMPTLY: Duration = Duration::from_secs(4);
 
 /// A live lesson short of memory may first do seconds of timed work with the threads it got
-/// (lesson08 times a sequential run before its pipeline's threads start, with nine other
-/// lessons running beside it in this test); the refusal must still end it, well before the
-/// limit that would call it a hang.
+/// (lesson08's parts 1 and 2 run before part 3 needs more threads, with nine other lessons
+/// running beside it in this test); the refusal must still end it, well before the limit
+/// that would call it a hang.
 const PROMPTLY_LIVE: Duration = Duration::from_secs(9);
 
 /// One test at a time: the starved replay pins busy loops to a CPU, which must not slow the
