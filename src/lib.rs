@@ -17,6 +17,7 @@
 //! - [`cleanup`]: how a program ends when it cannot go on (a refused thread, output that cannot
 //!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
+//! - [`interactive`]: `--interactive`, a replay in which the room chooses who goes next.
 //! - [`mode`]: live, replay or explore, as the command line chose.
 //! - [`record`]: what [`run()`] saw, written for the exercise checks. The checks themselves (the
 //!   exercise catalogue) belong to the `workbook` command, `src/bin/workbook/exercises/`, not to
@@ -27,6 +28,7 @@
 pub mod cleanup;
 pub mod cli;
 pub mod fs;
+pub mod interactive;
 pub mod live;
 pub mod mode;
 #[doc(hidden)]
