@@ -181,7 +181,7 @@ fn reason_of_debug(debug: &str) -> String {
 
 /// What a panic hook does with a panic `message`: nothing (`None`, the usual report), or end the
 /// process with one line (maybe none) and a status.
-fn verdict(message: &str) -> Option<(Option<String>, i32)> {
+pub(crate) fn verdict(message: &str) -> Option<(Option<String>, i32)> {
     for stream in ["stdout", "stderr"] {
         let Some(reason) = message
             .split(&format!("failed printing to {stream}: "))

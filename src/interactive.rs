@@ -52,6 +52,50 @@ type Ready = (usize, String, String);
 /// What to print if Ctrl-C comes now (the schedule so far), or `None` outside a prompt.
 static ON_INTERRUPT: Mutex<Option<String>> = Mutex::new(None);
 
+/// Panics of the lesson's threads, counted per replay: a lesson that panics a thread on purpose
+/// (lesson 2) would print its message again in every replay of the same choices, so each is
+/// printed once, the first time it comes; none while the uninterrupted runs are checked.
+struct Panics {
+    /// Panics in the replay under way.
+    seen: usize,
+    /// Panics printed so far (replays are deterministic: the first `printed` are known).
+    printed: usize,
+    /// Print none.
+    quiet: bool,
+}
+
+static PANICS: Mutex<Panics> = Mutex::new(Panics {
+    seen: 0,
+    printed: 0,
+    quiet: false,
+});
+
+/// Wraps the panic hook so that it prints each panic of a replay once (see [`Panics`]); the
+/// toolkit's own verdicts (a closed pipe, a refused thread) go through as always.
+fn print_each_panic_once() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let message = info
+                .payload()
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| info.payload().downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            if crate::cleanup::verdict(message).is_none() {
+                let mut panics = PANICS.lock();
+                panics.seen += 1;
+                if panics.quiet || panics.seen <= panics.printed {
+                    return;
+                }
+                panics.printed = panics.seen;
+            }
+            previous(info);
+        }));
+    });
+}
+
 /// One replay that followed the choices so far and stopped at the next choice (or ended).
 struct Played<R> {
     value: Option<R>,
@@ -62,6 +106,7 @@ struct Played<R> {
 
 /// Replays `body` following `digits`, then stops at the next choice.
 fn replay_until_choice<R>(digits: &[usize], body: &dyn Fn() -> R) -> Played<R> {
+    PANICS.lock().seen = 0;
     let scheduler = Scheduler::start(Chooser::pause(digits), false);
     let result = panic::catch_unwind(AssertUnwindSafe(body));
     let (value, main_panic, payload) = match result {
@@ -218,6 +263,7 @@ fn print_rows(replayed: &Replayed, shown: &mut usize, header: &mut String) {
 /// Plays one part of a lesson with the room as the scheduler: see the module's documentation.
 pub(crate) fn play<R: Debug>(flags: &Flags, body: &dyn Fn() -> R) -> Ran<R> {
     listen_for_ctrl_c();
+    print_each_panic_once();
     let mut digits: Vec<usize> = match &flags.mode {
         Mode::Replay {
             schedule: Some(given),
@@ -363,27 +409,42 @@ fn point<R: Debug>(body: &dyn Fn() -> R, value: &Option<R>, replayed: &Replayed)
         return None;
     }
     let played = outcome_text(Some(value), &replayed.ending);
+    PANICS.lock().quiet = true;
     let census = run::explore(0, UNINTERRUPTED_CAP, body);
+    PANICS.lock().quiet = false;
     if census.capped || census.nondeterministic.is_some() {
         return None;
     }
     let outcomes = census.outcome_set();
     let runs = census.schedules;
     let plural = if runs == 1 { "" } else { "s" };
-    let quoted: Vec<String> = outcomes.iter().map(|text| format!("\"{text}\"")).collect();
+    let quoted: Vec<String> = outcomes.iter().map(|text| quote(text)).collect();
     if outcomes.contains(&played.as_str()) {
         // A part that returns nothing has no result to compare.
-        (played != "finished").then(|| format!(
-            "Outcome \"{played}\": a run without interruptions (each thread goes on until it waits \
-             or ends) can end so too: your choices did not change the result."
-        ))
+        (played != "finished").then(|| {
+            format!(
+                "Outcome {}: a run without interruptions (each thread goes on until it waits \
+             or ends) can end so too: your choices did not change the result.",
+                quote(&played)
+            )
+        })
     } else {
         Some(format!(
-            "You broke it: outcome \"{played}\", which no run without interruptions gives. Each of \
+            "You broke it: outcome {played}, which no run without interruptions gives. Each of \
              the {runs} run{plural} in which every thread goes on until it waits or ends gives {}: \
              the interleaving you chose changed the result.",
-            quoted.join(" or ")
+            quoted.join(" or "),
+            played = quote(&played)
         ))
+    }
+}
+
+/// An outcome in quotes, unless it has quotes of its own (a `Debug` form).
+fn quote(outcome: &str) -> String {
+    if outcome.contains('"') {
+        outcome.to_string()
+    } else {
+        format!("\"{outcome}\"")
     }
 }
 
