@@ -19,7 +19,10 @@
 //! finding (nobody can run); any other outcome is compared with the outcomes of every run
 //! *without interruptions* (the explorer with a preemption bound of 0: each thread goes on until
 //! it waits or ends). An outcome no such run gives (lesson 4's lost update: 3 where every
-//! uninterrupted run counts 4) is one the chosen interleaving caused, and it is said so.
+//! uninterrupted run counts 4) is one the chosen interleaving caused, and it is said so, with
+//! the step of the first choice after which the run, finished from there without interruptions,
+//! still ends so (lesson 4: the step where one thread loads a value another has loaded and not
+//! yet stored).
 //!
 //! It reads plain lines, so tests drive it through a pipe. End of input and `q` print the
 //! schedule so far and exit with status 0; Ctrl-C prints it too and exits with
@@ -64,6 +67,18 @@ struct Panics {
     quiet: bool,
 }
 
+impl Panics {
+    /// Counts one more panic in the replay under way; true when it is to be printed.
+    fn count_one(&mut self) -> bool {
+        self.seen += 1;
+        if self.quiet || self.seen <= self.printed {
+            return false;
+        }
+        self.printed = self.seen;
+        true
+    }
+}
+
 static PANICS: Mutex<Panics> = Mutex::new(Panics {
     seen: 0,
     printed: 0,
@@ -83,13 +98,8 @@ fn print_each_panic_once() {
                 .map(String::as_str)
                 .or_else(|| info.payload().downcast_ref::<&str>().copied())
                 .unwrap_or("");
-            if crate::cleanup::verdict(message).is_none() {
-                let mut panics = PANICS.lock();
-                panics.seen += 1;
-                if panics.quiet || panics.seen <= panics.printed {
-                    return;
-                }
-                panics.printed = panics.seen;
+            if crate::cleanup::verdict(message).is_none() && !PANICS.lock().count_one() {
+                return;
             }
             previous(info);
         }));
@@ -107,7 +117,13 @@ struct Played<R> {
 /// Replays `body` following `digits`, then stops at the next choice.
 fn replay_until_choice<R>(digits: &[usize], body: &dyn Fn() -> R) -> Played<R> {
     PANICS.lock().seen = 0;
-    let scheduler = Scheduler::start(Chooser::pause(digits), false);
+    replay_following(digits, false, body)
+}
+
+/// Replays `body` following `digits`, then stops at the next choice, or with `then_keep` goes
+/// on without interruptions ([`Chooser::Pause`]).
+fn replay_following<R>(digits: &[usize], then_keep: bool, body: &dyn Fn() -> R) -> Played<R> {
+    let scheduler = Scheduler::start(Chooser::pause(digits, then_keep), false);
     let result = panic::catch_unwind(AssertUnwindSafe(body));
     let (value, main_panic, payload) = match result {
         Ok(value) => (Some(value), None, None),
@@ -419,6 +435,7 @@ fn point<R: Debug>(body: &dyn Fn() -> R, value: &Option<R>, replayed: &Replayed)
     let runs = census.schedules;
     let plural = if runs == 1 { "" } else { "s" };
     let quoted: Vec<String> = outcomes.iter().map(|text| quote(text)).collect();
+    let decided = decided_at(body, replayed, &outcomes);
     if outcomes.contains(&played.as_str()) {
         // A part that returns nothing has no result to compare.
         (played != "finished").then(|| {
@@ -430,13 +447,48 @@ fn point<R: Debug>(body: &dyn Fn() -> R, value: &Option<R>, replayed: &Replayed)
         })
     } else {
         Some(format!(
-            "You broke it: outcome {played}, which no run without interruptions gives. Each of \
-             the {runs} run{plural} in which every thread goes on until it waits or ends gives {}: \
-             the interleaving you chose changed the result.",
+            "You broke it{decided}. This run ended with {played}, which no run without \
+             interruptions gives: each of the {runs} run{plural} in which every thread goes on \
+             until it waits or ends gives {}.",
             quoted.join(" or "),
-            played = quote(&played)
+            played = quote(&played),
+            decided = decided.map_or_else(String::new, |step| format!(
+                " at step {step}: from that choice on, even with no more interruptions, the run \
+                 ends with a result no uninterrupted run gives"
+            ))
         ))
     }
+}
+
+/// The step of the first choice of `replayed` after which the run ends with an outcome not in
+/// `uninterrupted` even if no thread is interrupted again (its choices up to there, then each
+/// thread going on until it waits or ends): where the room broke the program.
+fn decided_at<R: Debug>(
+    body: &dyn Fn() -> R,
+    replayed: &Replayed,
+    uninterrupted: &[&str],
+) -> Option<usize> {
+    let digits = taken_digits(&replayed.taken);
+    // The step of each choice: turns are the rows with a `ready` list, choices those with more
+    // than one ready thread.
+    let mut steps = Vec::new();
+    let mut step = 0;
+    for row in &replayed.rows {
+        if !row.ready.is_empty() {
+            step += 1;
+            if row.ready.len() > 1 {
+                steps.push(step);
+            }
+        }
+    }
+    PANICS.lock().quiet = true;
+    let found = (1..=digits.len().min(steps.len())).find(|&made| {
+        let run = replay_following(&digits[..made], true, body);
+        let outcome = outcome_text(run.value.as_ref(), &run.replayed.ending);
+        !uninterrupted.contains(&outcome.as_str())
+    });
+    PANICS.lock().quiet = false;
+    found.map(|made| steps[made - 1])
 }
 
 /// An outcome in quotes, unless it has quotes of its own (a `Debug` form).
@@ -469,6 +521,22 @@ mod tests {
         for other in ["", "x", "-1", "99999999999999999999999", "0 2"] {
             assert_eq!(answer(other, &ready()), Answer::Other, "{other:?}");
         }
+    }
+
+    #[test]
+    fn each_panic_is_printed_the_first_time_only() {
+        let mut panics = Panics {
+            seen: 0,
+            printed: 0,
+            quiet: false,
+        };
+        assert!(panics.count_one(), "the first panic of the first replay");
+        panics.seen = 0; // the next replay, one choice further
+        assert!(!panics.count_one(), "the same panic again");
+        assert!(panics.count_one(), "a second panic, new in this replay");
+        panics.seen = 0;
+        panics.quiet = true; // the uninterrupted runs
+        assert!(!panics.count_one() && !panics.count_one() && !panics.count_one());
     }
 
     #[test]

@@ -185,10 +185,13 @@ pub(crate) enum Chooser {
     },
     /// `--interactive`: follow `digits`, then stop the replay at the next choice, noting in
     /// `asked` each ready thread (column, name, what it is about to do) for the room to pick.
+    /// With `then_keep`, go on instead without interruptions: the thread that ran last goes on
+    /// while it can, otherwise the lowest-numbered ready thread.
     Pause {
         digits: Vec<usize>,
         next: usize,
         asked: Option<Vec<(usize, String, String)>>,
+        then_keep: bool,
     },
 }
 
@@ -215,11 +218,12 @@ impl Chooser {
         }
     }
 
-    pub fn pause(digits: &[usize]) -> Chooser {
+    pub fn pause(digits: &[usize], then_keep: bool) -> Chooser {
         Chooser::Pause {
             digits: digits.to_vec(),
             next: 0,
             asked: None,
+            then_keep,
         }
     }
 }
@@ -732,6 +736,18 @@ impl Scheduler {
                     ready[0]
                 }
             },
+            Chooser::Pause {
+                digits,
+                next,
+                then_keep: true,
+                ..
+            } if *next >= digits.len() => {
+                if ready.contains(&previous) {
+                    previous
+                } else {
+                    ready[0]
+                }
+            }
             Chooser::Pause { digits, next, .. } => match digits.get(*next) {
                 Some(&digit) => {
                     *next += 1;

@@ -109,8 +109,10 @@ fn lesson04_the_room_loses_an_update_and_is_told_so() {
     assert!(out.contains("final count 3 of 4, lost updates: 1"), "{out}");
     assert!(
         out.contains(
-            "You broke it: outcome \"3\", which no run without interruptions gives. Each of the \
-             3 runs in which every thread goes on until it waits or ends gives \"4\""
+            "You broke it at step 4: from that choice on, even with no more interruptions, the \
+             run ends with a result no uninterrupted run gives. This run ended with \"3\", which \
+             no run without interruptions gives: each of the 3 runs in which every thread goes on \
+             until it waits or ends gives \"4\"."
         ),
         "{out}"
     );
