@@ -25,8 +25,8 @@
 //! yet stored).
 //!
 //! It reads plain lines, so tests drive it through a pipe. End of input and `q` print the
-//! schedule so far and exit with status 0; Ctrl-C prints it too and exits with
-//! [`INTERRUPTED_EXIT`].
+//! schedule so far and exit with status 0; Ctrl-C at the prompt prints it too, then ends the
+//! program by its signal as always ([`crate::cleanup`]: a shell shows status 130).
 #![forbid(unsafe_code)]
 
 use std::fmt::Debug;
@@ -41,19 +41,12 @@ use crate::mode::Mode;
 use crate::run::{self, Ran, Replayed, outcome_text, panic_message};
 use crate::scheduler::{Chooser, Ending, PAUSED, Scheduler, Stopped};
 
-/// Exit status after Ctrl-C at the prompt (the status a shell reports for an interrupted
-/// program): the schedule so far is printed first.
-pub const INTERRUPTED_EXIT: i32 = 130;
-
 /// At most this many runs without interruptions are compared with the played outcome; past it
 /// nothing is claimed.
 pub const UNINTERRUPTED_CAP: usize = 2_000;
 
 /// A ready thread at a choice: its column, its name, what it is about to do.
 type Ready = (usize, String, String);
-
-/// What to print if Ctrl-C comes now (the schedule so far), or `None` outside a prompt.
-static ON_INTERRUPT: Mutex<Option<String>> = Mutex::new(None);
 
 /// Panics of the lesson's threads, counted per replay: a lesson that panics a thread on purpose
 /// (lesson 2) would print its message again in every replay of the same choices, so each is
@@ -217,37 +210,12 @@ fn show(text: &str) {
 
 /// Stops the program at a prompt: says why, prints the schedule so far, exits.
 fn stop(flags: &Flags, digits: &[usize], step: usize, why: &str) -> ! {
-    *ON_INTERRUPT.lock() = None;
+    crate::cleanup::on_interrupt(None);
     show(&format!(
         "{why}: stopped before step {step}\n{}",
         schedule_lines(flags, digits, true)
     ));
     crate::cleanup::exit(0)
-}
-
-/// From the first prompt on, Ctrl-C prints the schedule so far and exits with
-/// [`INTERRUPTED_EXIT`] (removing the lesson's temporary folders, as any exit does).
-fn listen_for_ctrl_c() {
-    static LISTENING: OnceLock<()> = OnceLock::new();
-    #[cfg(unix)]
-    LISTENING.get_or_init(|| {
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
-        else {
-            return; // Ctrl-C then ends the program as it always does
-        };
-        let _ = std::thread::Builder::new()
-            .name("workbook interactive".into())
-            .stack_size(64 * 1024)
-            .spawn(move || {
-                if signals.forever().next().is_some() {
-                    if let Some(text) = ON_INTERRUPT.lock().take() {
-                        let _ = io::stdout().write_all(text.as_bytes());
-                        let _ = io::stdout().flush();
-                    }
-                    crate::cleanup::exit(INTERRUPTED_EXIT);
-                }
-            });
-    });
 }
 
 /// Prints the rows of `replayed` from row `shown` on, as the trace table prints them (with the
@@ -278,7 +246,6 @@ fn print_rows(replayed: &Replayed, shown: &mut usize, header: &mut String) {
 
 /// Plays one part of a lesson with the room as the scheduler: see the module's documentation.
 pub(crate) fn play<R: Debug>(flags: &Flags, body: &dyn Fn() -> R) -> Ran<R> {
-    listen_for_ctrl_c();
     print_each_panic_once();
     let mut digits: Vec<usize> = match &flags.mode {
         Mode::Replay {
@@ -328,10 +295,10 @@ pub(crate) fn play<R: Debug>(flags: &Flags, body: &dyn Fn() -> R) -> Ran<R> {
             [] => String::new(),
         };
         prompt.push_str(&format!("type {accepted} (u: undo, q: stop) > "));
-        *ON_INTERRUPT.lock() = Some(format!(
+        crate::cleanup::on_interrupt(Some(format!(
             "\ninterrupted (Ctrl-C): stopped before step {step}\n{}",
             schedule_lines(flags, &digits, true)
-        ));
+        )));
         show(&prompt);
         loop {
             let mut line = String::new();
@@ -377,7 +344,7 @@ pub(crate) fn play<R: Debug>(flags: &Flags, body: &dyn Fn() -> R) -> Ran<R> {
                 )),
             }
         }
-        *ON_INTERRUPT.lock() = None;
+        crate::cleanup::on_interrupt(None);
     }
 }
 
