@@ -1,8 +1,8 @@
 //! Command-line flags shared by every lesson.
 //!
-//! Every lesson understands `--seed N`, `--schedule DIGITS`, `--predict` and `--help`, and may add
-//! flags of its own. Bad input never panics: [`Cli::parse`] prints one clear line and a hint on
-//! stderr and exits with status 2.
+//! Every lesson understands `--seed N`, `--schedule DIGITS`, `--predict`, `--interactive` and
+//! `--help`, and may add flags of its own. Bad input never panics: [`Cli::parse`] prints one
+//! clear line and a hint on stderr and exits with status 2.
 //!
 //! ```
 //! use workbook::cli::Cli;
