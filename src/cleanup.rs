@@ -42,6 +42,9 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     paths: Vec::new(),
 });
 static LISTENING: OnceLock<()> = OnceLock::new();
+/// What to print on stdout if an interrupting signal comes now (`--interactive`'s schedule so
+/// far), before the folders are removed and the process ends by the signal.
+static LAST_WORDS: Mutex<Option<String>> = Mutex::new(None);
 
 thread_local! {
     /// The last thread-spawn error this thread got from the toolkit, as `{:?}` and `{}`: a panic
@@ -126,8 +129,19 @@ fn listen_for_signals() {
     });
 }
 
+/// Sets what an interrupting signal (Ctrl-C) prints on stdout before the program ends by it, or
+/// nothing (`None`); from the first call on, the signals are watched as for a registered folder.
+pub(crate) fn on_interrupt(last_words: Option<String>) {
+    listen_for_signals();
+    *LAST_WORDS.lock() = last_words;
+}
+
 #[cfg(unix)]
 fn remove_registered_then_die(signal: i32) -> ! {
+    if let Some(text) = LAST_WORDS.lock().take() {
+        let mut out = io::stdout();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
     remove_registered();
     let _ = signal_hook::low_level::emulate_default_handler(signal);
     // Only if the signal did not end the process: the shell's status for it.
@@ -181,7 +195,7 @@ fn reason_of_debug(debug: &str) -> String {
 
 /// What a panic hook does with a panic `message`: nothing (`None`, the usual report), or end the
 /// process with one line (maybe none) and a status.
-fn verdict(message: &str) -> Option<(Option<String>, i32)> {
+pub(crate) fn verdict(message: &str) -> Option<(Option<String>, i32)> {
     for stream in ["stdout", "stderr"] {
         let Some(reason) = message
             .split(&format!("failed printing to {stream}: "))

@@ -1,8 +1,8 @@
 //! Command-line flags shared by every lesson.
 //!
-//! Every lesson understands `--seed N`, `--schedule DIGITS`, `--predict` and `--help`, and may add
-//! flags of its own. Bad input never panics: [`Cli::parse`] prints one clear line and a hint on
-//! stderr and exits with status 2.
+//! Every lesson understands `--seed N`, `--schedule DIGITS`, `--predict`, `--interactive` and
+//! `--help`, and may add flags of its own. Bad input never panics: [`Cli::parse`] prints one
+//! clear line and a hint on stderr and exits with status 2.
 //!
 //! ```
 //! use workbook::cli::Cli;
@@ -84,6 +84,7 @@ pub struct Flags {
     numbers: Vec<u64>,
     switches: Vec<bool>,
     present: Vec<String>,
+    interactive: bool,
 }
 
 /// What went wrong on the command line (or that help was asked for).
@@ -199,6 +200,10 @@ impl Cli {
                 "replay: whose turn it is at each choice (a step where more than one thread is ready), e.g. 0110".into(),
             ),
             ("--predict".into(), "replay with the values hidden as ?, so you can guess first".into()),
+            (
+                "--interactive".into(),
+                "replay where you choose: at each choice type who goes (u undoes, q stops); with --schedule, start from those choices".into(),
+            ),
         ];
         if self.explorable {
             rows.push((
@@ -281,6 +286,7 @@ impl Cli {
         let mut seed: Option<u64> = None;
         let mut schedule: Option<Vec<usize>> = None;
         let mut predict = false;
+        let mut interactive = false;
         let mut explore = false;
         let mut preemptions: Option<u64> = None;
         let mut max_schedules: Option<u64> = None;
@@ -315,6 +321,7 @@ impl Cli {
                     schedule = Some(parse_schedule(&text)?);
                 }
                 Long("predict") => predict = true,
+                Long("interactive") => interactive = true,
                 Long("explore") if self.explorable => explore = true,
                 Long("preemptions") if self.explorable => {
                     let text = value_text(&mut parser, "--preemptions")?;
@@ -370,6 +377,13 @@ impl Cli {
                 "--explore runs every schedule: it takes no --seed, --schedule or --predict".into(),
             ));
         }
+        if interactive && (explore || seed.is_some() || predict) {
+            return Err(CliError::Invalid(
+                "--interactive lets you choose every turn: it takes no --explore, --seed or \
+                 --predict (add --schedule DIGITS to start from those choices)"
+                    .into(),
+            ));
+        }
         if !explore && (preemptions.is_some() || max_schedules.is_some()) {
             return Err(CliError::Invalid(
                 "--preemptions and --max-schedules go with --explore".into(),
@@ -400,6 +414,12 @@ impl Cli {
                 seed: Some(0),
                 schedule: None,
                 predict,
+            },
+            // --interactive alone: a replay whose choices are typed in.
+            (None, None) if interactive => Mode::Replay {
+                seed: None,
+                schedule: None,
+                predict: false,
             },
             _ => Mode::Live,
         };
@@ -439,6 +459,7 @@ impl Cli {
             numbers,
             switches,
             present,
+            interactive,
         })
     }
 }
@@ -520,6 +541,11 @@ impl Flags {
 }
 
 impl Flags {
+    /// True with `--interactive`: every replay of [`crate::run()`] asks who goes at each choice.
+    pub fn interactive(&self) -> bool {
+        self.interactive
+    }
+
     /// Whether the lesson flag `flag` was on the command line (not just its default).
     pub fn was_given(&self, flag: &str) -> bool {
         self.present.iter().any(|present| present == flag)
@@ -563,7 +589,7 @@ impl Flags {
             }
             match arg.as_str() {
                 "--seed" | "--schedule" | "--preemptions" | "--max-schedules" => skip_value = true,
-                "--predict" | "--explore" => {}
+                "--predict" | "--explore" | "--interactive" => {}
                 other
                     if [
                         "--seed=",
@@ -690,6 +716,13 @@ mod tests {
         assert!(error(&["--seed", "1", "--schedule", "01"]).contains("one of them"));
         assert!(error(&["--fixed=yes"]).contains("--fixed"));
         assert!(error(&["--help=1"]).contains("no value"));
+        for refused in [
+            &["--interactive", "--seed", "3"][..],
+            &["--interactive", "--predict"],
+            &["--seed=3", "--interactive"],
+        ] {
+            assert!(error(refused).contains("--interactive"), "{refused:?}");
+        }
         for message in [error(&["--seed", "abc"]), error(&["-x"])] {
             assert!(!message.contains('\n'), "one line: {message}");
         }
@@ -720,6 +753,24 @@ mod tests {
             flags.command_with_schedule("lesson99", "0110"),
             "cargo run --bin lesson99 -- --up-to 6 --schedule 0110"
         );
+    }
+
+    #[test]
+    fn interactive_is_a_replay_and_its_schedule_drops_it() {
+        let (cli, _, _) = cli();
+        let flags = cli
+            .try_parse_from(["--interactive", "--up-to", "6"])
+            .unwrap();
+        assert!(flags.interactive() && flags.mode.is_replay());
+        assert_eq!(
+            flags.command_with_schedule("lesson99", "01"),
+            "cargo run --bin lesson99 -- --up-to 6 --schedule 01"
+        );
+        let flags = cli
+            .try_parse_from(["--interactive", "--schedule", "01"])
+            .unwrap();
+        assert!(flags.interactive());
+        assert!(!cli.try_parse_from(["--seed", "1"]).unwrap().interactive());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
 //! - [`time`]: a drop-in `Instant` that reads the virtual clock in a replay.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
+//! - [`interactive`]: `--interactive`, a replay in which the room chooses who goes next.
 //! - [`mode`]: live, replay or explore, as the command line chose.
 //! - [`record`]: what [`run()`] saw, written for the exercise checks. The checks themselves (the
 //!   exercise catalogue) belong to the `workbook` command, `src/bin/workbook/exercises/`, not to
@@ -28,6 +29,7 @@
 pub mod cleanup;
 pub mod cli;
 pub mod fs;
+pub mod interactive;
 pub mod live;
 pub mod mode;
 #[doc(hidden)]

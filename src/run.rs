@@ -210,7 +210,7 @@ impl Census {
 }
 
 /// The outcome of one explored or replayed run, as the census counts it.
-fn outcome_text<R: Debug>(value: Option<&R>, ending: &Ending) -> String {
+pub(crate) fn outcome_text<R: Debug>(value: Option<&R>, ending: &Ending) -> String {
     let value = value.map(describe);
     match (value, ending) {
         (Some(value), Ending::Finished) => value.to_string(),
@@ -247,7 +247,7 @@ pub fn describe<R: Debug>(value: &R) -> String {
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         text.to_string()
     } else if let Some(text) = payload.downcast_ref::<String>() {
@@ -398,8 +398,12 @@ fn more_seeds() -> u64 {
 
 /// Runs one part of a lesson as the command line asks: live, as a replay (printing its trace
 /// table, how it ended and the commands that reproduce it), or under the explorer (printing the
-/// census). Bad schedules are reported as bad input (exit 2).
+/// census), or, with `--interactive`, as a replay whose choices are typed in
+/// ([`crate::interactive`]). Bad schedules are reported as bad input (exit 2).
 pub fn run<R: Debug>(flags: &Flags, body: impl Fn() -> R) -> Ran<R> {
+    if flags.interactive() {
+        return crate::interactive::play(flags, &body);
+    }
     match &flags.mode {
         Mode::Live => run_live(&body),
         Mode::Explore {

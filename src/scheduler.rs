@@ -183,7 +183,20 @@ pub(crate) enum Chooser {
         prefix: Vec<usize>,
         made: Vec<ExploreChoice>,
     },
+    /// `--interactive`: follow `digits`, then stop the replay at the next choice, noting in
+    /// `asked` each ready thread (column, name, what it is about to do) for the room to pick.
+    /// With `then_keep`, go on instead without interruptions: the thread that ran last goes on
+    /// while it can, otherwise the lowest-numbered ready thread.
+    Pause {
+        digits: Vec<usize>,
+        next: usize,
+        asked: Option<Vec<(usize, String, String)>>,
+        then_keep: bool,
+    },
 }
+
+/// The message of the stop at which a [`Chooser::Pause`] hands the choice to the room.
+pub(crate) const PAUSED: &str = "paused at a choice for --interactive";
 
 impl Chooser {
     pub fn seeded(seed: u64) -> Chooser {
@@ -202,6 +215,15 @@ impl Chooser {
         Chooser::Explore {
             prefix,
             made: Vec::new(),
+        }
+    }
+
+    pub fn pause(digits: &[usize], then_keep: bool) -> Chooser {
+        Chooser::Pause {
+            digits: digits.to_vec(),
+            next: 0,
+            asked: None,
+            then_keep,
         }
     }
 }
@@ -576,7 +598,16 @@ impl Scheduler {
                 next,
                 ran_out,
             } => (Vec::new(), *ran_out, digits.len().saturating_sub(*next)),
-            Chooser::Seeded(_) => (Vec::new(), false, 0),
+            Chooser::Seeded(_) | Chooser::Pause { .. } => (Vec::new(), false, 0),
+        }
+    }
+
+    /// Where a [`Chooser::Pause`] stopped: the ready threads (column, name, what each is about
+    /// to do), or `None` when the replay did not stop at a choice.
+    pub fn asked(&self) -> Option<Vec<(usize, String, String)>> {
+        match &self.state.lock().chooser {
+            Chooser::Pause { asked, .. } => asked.clone(),
+            _ => None,
         }
     }
 
@@ -698,33 +729,49 @@ impl Scheduler {
                     *next += 1;
                     if !ready.contains(&digit) {
                         let choice = *next;
-                        let names: Vec<String> = ready
-                            .iter()
-                            .map(|&column| format!("{column} ({})", state.slots[column].name))
-                            .collect();
-                        let why = match state.slots.get(digit) {
-                            None => "there is no such thread".to_string(),
-                            Some(slot) if slot.finished => format!("{} has finished", slot.name),
-                            Some(slot) if slot.pending.is_none() => {
-                                format!("{} has not started", slot.name)
-                            }
-                            Some(slot) => format!(
-                                "{} is waiting to {}",
-                                slot.name,
-                                slot.pending.as_ref().map_or("", |p| p.what.as_str())
-                            ),
-                        };
-                        return Err(format!(
-                            "choice {choice} of --schedule is {digit}, but {why}; the threads \
-                             that could go were {}",
-                            names.join(", ")
-                        ));
+                        return Err(not_ready(state, ready, digit, choice));
                     }
                     digit
                 }
                 None => {
                     *ran_out = true;
                     ready[0]
+                }
+            },
+            Chooser::Pause {
+                digits,
+                next,
+                then_keep: true,
+                ..
+            } if *next >= digits.len() => {
+                if ready.contains(&previous) {
+                    previous
+                } else {
+                    ready[0]
+                }
+            }
+            Chooser::Pause { digits, next, .. } => match digits.get(*next) {
+                Some(&digit) => {
+                    *next += 1;
+                    if !ready.contains(&digit) {
+                        let choice = *next;
+                        return Err(not_ready(state, ready, digit, choice));
+                    }
+                    digit
+                }
+                None => {
+                    let options = ready
+                        .iter()
+                        .map(|&column| {
+                            let slot = &state.slots[column];
+                            let what = slot.pending.as_ref().map_or("", |p| p.what.as_str());
+                            (column, slot.name.clone(), what.to_string())
+                        })
+                        .collect();
+                    if let Chooser::Pause { asked, .. } = &mut state.chooser {
+                        *asked = Some(options);
+                    }
+                    return Err(PAUSED.to_string());
                 }
             },
             Chooser::Explore { prefix, made } => {
@@ -825,6 +872,28 @@ impl Scheduler {
             }
         }
     }
+}
+
+/// Why the choice number `choice` of a schedule, `digit`, cannot go: the threads that could.
+fn not_ready(state: &State, ready: &[usize], digit: usize, choice: usize) -> String {
+    let names: Vec<String> = ready
+        .iter()
+        .map(|&column| format!("{column} ({})", state.slots[column].name))
+        .collect();
+    let why = match state.slots.get(digit) {
+        None => "there is no such thread".to_string(),
+        Some(slot) if slot.finished => format!("{} has finished", slot.name),
+        Some(slot) if slot.pending.is_none() => format!("{} has not started", slot.name),
+        Some(slot) => format!(
+            "{} is waiting to {}",
+            slot.name,
+            slot.pending.as_ref().map_or("", |p| p.what.as_str())
+        ),
+    };
+    format!(
+        "choice {choice} of --schedule is {digit}, but {why}; the threads that could go were {}",
+        names.join(", ")
+    )
 }
 
 /// The waiting thread with the lowest column reports a stall, so it is reported once.
