@@ -32,6 +32,8 @@ pub struct Cli {
     options: Vec<Declared>,
     explorable: bool,
     preemptions: usize,
+    /// What `--svg FILE` draws in a live run, if the lesson draws anything live ([`Cli::svg_live`]).
+    svg_live: Option<String>,
 }
 
 /// Default of `--preemptions`: how many times the explorer may switch away from a thread that
@@ -84,6 +86,8 @@ pub struct Flags {
     numbers: Vec<u64>,
     switches: Vec<bool>,
     present: Vec<String>,
+    /// `--svg FILE`: where to write the picture (a replay's timeline, see [`crate::svg`]).
+    pub svg: Option<std::path::PathBuf>,
 }
 
 /// What went wrong on the command line (or that help was asked for).
@@ -113,6 +117,7 @@ impl Cli {
             options: Vec::new(),
             explorable: false,
             preemptions: DEFAULT_PREEMPTIONS,
+            svg_live: None,
         }
     }
 
@@ -126,6 +131,12 @@ impl Cli {
     /// for a program whose complete search needs more.
     pub fn explore_preemptions(&mut self, bound: usize) {
         self.preemptions = bound;
+    }
+
+    /// Accepts `--svg FILE` in a live run too, where the lesson draws `what` itself (read
+    /// [`Flags::svg`]); without this, `--svg` goes with a replay only.
+    pub fn svg_live(&mut self, what: &str) {
+        self.svg_live = Some(what.to_string());
     }
 
     /// Declares `--flag VALUE`, a whole number in `range`, `default` when absent.
@@ -199,6 +210,13 @@ impl Cli {
                 "replay: whose turn it is at each choice (a step where more than one thread is ready), e.g. 0110".into(),
             ),
             ("--predict".into(), "replay with the values hidden as ?, so you can guess first".into()),
+            (
+                "--svg FILE".into(),
+                match &self.svg_live {
+                    Some(what) => format!("live: {what}; replay: also draw the timeline (one lane per thread) as SVG in FILE"),
+                    None => "replay: also draw the timeline (one lane per thread, locks, waits, messages) as SVG in FILE".into(),
+                },
+            ),
         ];
         if self.explorable {
             rows.push((
@@ -287,6 +305,7 @@ impl Cli {
         let mut numbers: Vec<Option<u64>> = vec![None; self.options.len()];
         let mut switches = vec![false; self.options.len()];
         let mut present: Vec<String> = Vec::new();
+        let mut svg: Option<std::path::PathBuf> = None;
 
         loop {
             let arg = parser
@@ -315,6 +334,15 @@ impl Cli {
                     schedule = Some(parse_schedule(&text)?);
                 }
                 Long("predict") => predict = true,
+                Long("svg") => {
+                    let value = parser
+                        .value()
+                        .map_err(|_| CliError::Invalid("--svg needs a file name".into()))?;
+                    if svg.is_some() {
+                        return Err(CliError::Invalid("--svg is given twice".into()));
+                    }
+                    svg = Some(value.into());
+                }
                 Long("explore") if self.explorable => explore = true,
                 Long("preemptions") if self.explorable => {
                     let text = value_text(&mut parser, "--preemptions")?;
@@ -412,6 +440,22 @@ impl Cli {
                 (Kind::Switch, None) => 0,
             })
             .collect();
+        if let Some(path) = &svg {
+            match &mode {
+                Mode::Explore { .. } => {
+                    return Err(CliError::Invalid(
+                        "--svg draws one replay; --explore runs many: give --seed N instead".into(),
+                    ));
+                }
+                Mode::Live if self.svg_live.is_none() => {
+                    return Err(CliError::Invalid(
+                        "--svg draws a replay's timeline: add --seed N or --schedule DIGITS".into(),
+                    ));
+                }
+                _ => {}
+            }
+            crate::svg::check_path(path).map_err(CliError::Invalid)?;
+        }
         for option in &self.options {
             if !present.contains(&option.flag) {
                 continue;
@@ -439,6 +483,7 @@ impl Cli {
             numbers,
             switches,
             present,
+            svg,
         })
     }
 }

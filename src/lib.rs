@@ -17,6 +17,8 @@
 //! - [`cleanup`]: how a program ends when it cannot go on (a refused thread, output that cannot
 //!   be written, Ctrl-C): one line, a documented exit status, no temporary folder left behind.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
+//! - [`svg`]: pictures as plain SVG text: a replay's timeline (`--svg FILE`), a chart of
+//!   run times.
 //! - [`mode`]: live, replay or explore, as the command line chose.
 //! - [`record`]: what [`run()`] saw, written for the exercise checks. The checks themselves (the
 //!   exercise catalogue) belong to the `workbook` command, `src/bin/workbook/exercises/`, not to
@@ -35,6 +37,7 @@ pub mod process;
 pub mod record;
 pub mod run;
 pub mod scheduler;
+pub mod svg;
 pub mod sync;
 pub mod thread;
 pub mod trace;
