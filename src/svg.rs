@@ -554,9 +554,14 @@ fn timeline_group(title: &str, replayed: &Replayed) -> (String, i64, i64) {
             format!("<title>{}</title>", escape(&text))
         };
         if row.ready.is_empty() && is_arrival(&row.action) {
+            let calm = if row.action.starts_with("sleep ") || row.action.starts_with("compute ") {
+                " calm"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                r#"<text class="arrival" x="{}" y="{}">{}{tip}</text>"#,
+                r#"<text class="arrival{calm}" x="{}" y="{}">{}{tip}</text>"#,
                 left + 4,
                 y + 15,
                 escape(&shown)
@@ -602,8 +607,12 @@ fn timeline_group(title: &str, replayed: &Replayed) -> (String, i64, i64) {
     }
     // How it ended, and a legend.
     let mut y = bottom + 22;
-    let ending = replayed.outcome_line();
-    let class = if matches!(replayed.ending, Ending::Deadlock(_)) {
+    let ending = if replayed.predict {
+        "how it ends is hidden too (--predict)".to_string()
+    } else {
+        replayed.outcome_line()
+    };
+    let class = if matches!(replayed.ending, Ending::Deadlock(_)) && !replayed.predict {
         "ending bad"
     } else {
         "ending"
@@ -686,6 +695,7 @@ text { font-family: ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace
 .box { fill: #ffffff; stroke: #888; }
 .quiet { fill: #fafafa; stroke-dasharray: 3 2; }
 .arrival { font-style: italic; fill: #a33; }
+.calm { fill: #456; }
 .blocked { fill: #f3d4d4; stroke: #c66; stroke-dasharray: 4 3; }
 .asleep { fill: #e4ecf7; stroke: #89a; stroke-dasharray: 2 3; }
 .arrow { stroke-width: 1.5; fill: none; }

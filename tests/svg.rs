@@ -154,6 +154,14 @@ fn the_deadlock_timeline_shows_both_locks_held_and_every_thread_stuck() {
 }
 
 #[test]
+fn predict_hides_how_it_ends_in_the_picture_too() {
+    let (out, svg) = picture(LESSON05, &["--fix", "0", "--seed", "3", "--predict"]);
+    assert!(out.contains("how it ends is hidden"), "{out}");
+    assert!(!svg.contains("DEADLOCK"), "{svg}");
+    assert!(svg.contains(">how it ends is hidden too (--predict)</text>"));
+}
+
+#[test]
 fn messages_are_arrows_from_send_to_recv_and_time_is_on_the_axis() {
     let (out, svg) = picture(LESSON08, &["--part", "1", "--seed", "3"]);
     assert_well_formed(&svg);
