@@ -867,7 +867,8 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
-/// Run time against thread count: one panel per series (each with its own time axis, from 0),
+/// Run time against thread count: one panel per series (each with its own time axis, from 0,
+/// or logarithmic when its times span more than 20 x),
 /// thread counts on a log scale, the median as a line, the spread (fastest to slowest run) as a
 /// bar, the core count as a dashed line. `note` says where the numbers come from.
 pub fn chart(title: &str, note: &str, series: &[Series], cores: usize) -> String {
@@ -910,45 +911,31 @@ pub fn chart(title: &str, note: &str, series: &[Series], cores: usize) -> String
         let plot_top = top + 24;
         let plot_bottom = top + PANEL - 20;
         let height = plot_bottom - plot_top;
-        let slowest = one
-            .points
-            .iter()
-            .map(|point| point.slowest.max(point.median))
-            .max()
-            .unwrap_or(Duration::ZERO);
-        let (unit, divisor) = if slowest >= Duration::from_secs(2) {
-            ("s", 1_000_000u128)
-        } else {
-            ("ms", 1_000u128)
-        };
-        // Axis top: a round number of units at or above the slowest time.
-        let slowest_units = slowest.as_micros().div_ceil(divisor).max(1);
-        let step = nice_step(slowest_units.div_ceil(4));
-        let axis_top = slowest_units.div_ceil(step) * step;
-        let y_of = |time: Duration| {
-            let micros = time.as_micros() as i64;
-            plot_bottom - micros * height / (axis_top * divisor) as i64
-        };
+        let scale = TimeScale::new(&one.points);
+        let y_of = |time: Duration| plot_bottom - scale.fraction_of(time) * height / 1000;
         let _ = writeln!(
             body,
-            r#"<text class="thread" x="8" y="{}">{}</text>"#,
+            r#"<text class="thread" x="8" y="{}">{}{}</text>"#,
             top + 12,
-            escape(&one.name)
+            escape(&one.name),
+            if scale.log {
+                r#"<tspan class="legend" dx="8">(time on a log scale)</tspan>"#
+            } else {
+                ""
+            }
         );
         let _ = writeln!(
             body,
             r#"<rect class="lane" x="{LEFT}" y="{plot_top}" width="{plot_width}" height="{height}"/>"#
         );
-        let mut tick = 0;
-        while tick <= axis_top {
-            let y = plot_bottom - (tick as i64) * height / axis_top as i64;
+        for (tick, text) in &scale.ticks {
+            let y = y_of(*tick);
             let _ = writeln!(
                 body,
-                r#"<line class="tick" x1="{LEFT}" y1="{y}" x2="{}" y2="{y}"/><text class="axis" x="8" y="{}">{tick} {unit}</text>"#,
+                r#"<line class="tick" x1="{LEFT}" y1="{y}" x2="{}" y2="{y}"/><text class="axis" x="8" y="{}">{text}</text>"#,
                 LEFT + plot_width,
                 y + 4
             );
-            tick += step;
         }
         // Thread-count ticks: every measured count.
         let mut counts: Vec<usize> = one.points.iter().map(|point| point.threads).collect();
@@ -1021,6 +1008,109 @@ pub fn chart(title: &str, note: &str, series: &[Series], cores: usize) -> String
         desc.lines().map(escape).collect::<Vec<_>>().join("\n")
     );
     document(WIDTH, height, title, &body)
+}
+
+/// The time axis of one panel: linear from 0, or logarithmic when the times span more than
+/// 20 x (so that 20 ms and 2 s both show).
+struct TimeScale {
+    log: bool,
+    /// Linear: the top of the axis, in microseconds. Log: the decades shown, as powers of ten
+    /// of microseconds (`low..high`).
+    top: u128,
+    low: i32,
+    high: i32,
+    /// (time, label) of each tick.
+    ticks: Vec<(Duration, String)>,
+}
+
+impl TimeScale {
+    fn new(points: &[Point]) -> TimeScale {
+        let slowest = points
+            .iter()
+            .map(|point| point.slowest.max(point.median))
+            .max()
+            .unwrap_or(Duration::ZERO)
+            .as_micros()
+            .max(1);
+        let fastest = points
+            .iter()
+            .map(|point| point.fastest.min(point.median))
+            .min()
+            .unwrap_or(Duration::ZERO)
+            .as_micros()
+            .max(1);
+        if slowest >= 20 * fastest {
+            let decade = |micros: u128| micros.checked_ilog10().unwrap_or(0) as i32;
+            let low = decade(fastest);
+            let high = decade(slowest - 1) + 1;
+            let mut ticks = Vec::new();
+            for power in low..=high {
+                for factor in [1u128, 2, 5] {
+                    let micros = factor * 10u128.pow(power as u32);
+                    if micros <= 10u128.pow(high as u32) {
+                        ticks.push((duration_of(micros), time_label(micros)));
+                    }
+                }
+            }
+            TimeScale {
+                log: true,
+                top: 0,
+                low,
+                high,
+                ticks,
+            }
+        } else {
+            let (divisor, unit) = if slowest >= 2_000_000 {
+                (1_000_000u128, "s")
+            } else {
+                (1_000u128, "ms")
+            };
+            // Axis top: a round number of units at or above the slowest time.
+            let units = slowest.div_ceil(divisor).max(1);
+            let step = nice_step(units.div_ceil(4));
+            let top = units.div_ceil(step) * step;
+            let ticks = (0..=top / step)
+                .map(|n| {
+                    let tick = n * step;
+                    (duration_of(tick * divisor), format!("{tick} {unit}"))
+                })
+                .collect();
+            TimeScale {
+                log: false,
+                top: top * divisor,
+                low: 0,
+                high: 0,
+                ticks,
+            }
+        }
+    }
+
+    /// Where `time` falls on the axis, in thousandths of its height from the bottom.
+    fn fraction_of(&self, time: Duration) -> i64 {
+        let micros = time.as_micros().max(1);
+        if self.log {
+            let position = ((micros as f64).log10() - f64::from(self.low))
+                / f64::from(self.high - self.low).max(1.0);
+            (position * 1000.0).round() as i64
+        } else {
+            (micros * 1000 / self.top.max(1)) as i64
+        }
+    }
+}
+
+fn duration_of(micros: u128) -> Duration {
+    Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+}
+
+/// "20 ms", "1 s", "500 us".
+fn time_label(micros: u128) -> String {
+    if micros >= 1_000_000 {
+        format!("{} s", micros / 1_000_000)
+    } else if micros >= 1_000 {
+        format!("{} ms", micros / 1_000)
+    } else {
+        format!("{micros} us")
+    }
 }
 
 /// 1, 2 or 5 times a power of ten, at least `at_least`.
