@@ -735,32 +735,30 @@ fn document(width: i64, height: i64, what: &str, body: &str) -> String {
     )
 }
 
-/// Writes `text` to `path` atomically: to a new file beside it (`.NAME.PID.tmp`), then renamed
-/// over `path`, so a reader never sees half a picture. On failure nothing is left behind.
+/// Writes `text` to `path` atomically: into a new folder beside it (`.NAME.PID.tmp/`, on the
+/// same file system), then renamed over `path`, so a reader never sees half a picture. The
+/// folder is registered with [`crate::cleanup`], so neither a failure nor Ctrl-C leaves it
+/// behind.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the path has no file name",
-        )
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path has no file name")
     })?;
-    let mut temporary_name = std::ffi::OsString::from(".");
-    temporary_name.push(name);
-    temporary_name.push(format!(".{}.tmp", std::process::id()));
-    let temporary = path.with_file_name(temporary_name);
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
+    let mut folder_name = std::ffi::OsString::from(".");
+    folder_name.push(name);
+    folder_name.push(format!(".{}.tmp", std::process::id()));
+    let folder = path.with_file_name(folder_name);
+    let ((), id) =
+        crate::cleanup::create_registered(|| std::fs::create_dir(&folder), |()| folder.clone())?;
+    let inside = folder.join("picture.svg");
+    let written = std::fs::File::create(&inside)
         .and_then(|mut file| {
             file.write_all(text.as_bytes())?;
             file.sync_all()
         })
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
+        .and_then(|()| std::fs::rename(&inside, path));
+    let _ = std::fs::remove_dir_all(&folder);
+    crate::cleanup::forget(id);
     written
 }
 
