@@ -253,6 +253,18 @@ pub fn read(replayed: &Replayed) -> Reading {
         let own: Vec<usize> = (0..rows.len())
             .filter(|&index| rows[index].thread == thread)
             .collect();
+        // Before its first row: a new thread whose first operation cannot go yet.
+        let first = own.first().copied();
+        if let Some(from) =
+            (0..first.unwrap_or(rows.len())).find(|&index| rows[index].waiting.contains(&thread))
+        {
+            reading.waits.push(Wait {
+                thread,
+                from,
+                to: first,
+                asleep: false,
+            });
+        }
         for (position, &at) in own.iter().enumerate() {
             let next = own.get(position + 1).copied();
             let end = next.unwrap_or(rows.len());
@@ -495,12 +507,16 @@ fn timeline_group(title: &str, replayed: &Replayed) -> (String, i64, i64) {
         let class = if wait.asleep { "asleep" } else { "blocked" };
         let left = lanes.boxes(wait.thread);
         let tip = format!(
-            "{} {} rows {}..{}",
+            "{} {} until {}",
             replayed.threads[wait.thread],
             if wait.asleep { "asleep" } else { "blocked" },
-            wait.from + 1,
-            wait.to
-                .map_or("the end".to_string(), |to| (to + 1).to_string())
+            wait.to.map_or("the end".to_string(), |to| {
+                let step = rows[..=to]
+                    .iter()
+                    .filter(|row| !row.ready.is_empty())
+                    .count();
+                format!("step {step}")
+            })
         );
         let _ = writeln!(
             out,
@@ -742,7 +758,10 @@ fn document(width: i64, height: i64, what: &str, body: &str) -> String {
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path has no file name")
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path has no file name",
+        )
     })?;
     let mut folder_name = std::ffi::OsString::from(".");
     folder_name.push(name);

@@ -130,6 +130,44 @@ fn the_lost_update_timeline_is_the_books_and_the_same_seed_gives_the_same_bytes(
     matches_the_book("lesson04_seed_8_racy", &svg);
 }
 
+/// The rows (top, bottom) of every bar of lock `lock` in the picture, in order.
+fn bars(svg: &str, lock: &str) -> Vec<(i64, i64)> {
+    svg.lines()
+        .filter(|line| line.starts_with(&format!(r#"<rect class="lock" data-lock="{lock}""#)))
+        .map(|line| (y(line, "y"), y(line, "y") + y(line, "height")))
+        .collect()
+}
+
+#[test]
+fn under_the_mutex_no_two_lock_bars_overlap_whatever_the_seed() {
+    for seed in ["8", "1", "2", "5"] {
+        let (out, svg) = picture(LESSON04, &["--part", "3", "--seed", seed]);
+        let locks = out
+            .lines()
+            .filter(|line| line.contains("| lock counter"))
+            .count();
+        let held = bars(&svg, "counter");
+        assert_eq!(held.len(), locks, "seed {seed}: one bar per lock");
+        assert_eq!(locks, 4, "seed {seed}: 2 threads x 2 increments");
+        for (number, &(top, bottom)) in held.iter().enumerate() {
+            for &(other_top, other_bottom) in &held[number + 1..] {
+                assert!(
+                    bottom <= other_top || other_bottom <= top,
+                    "seed {seed}: two threads hold counter at once: {held:?}"
+                );
+            }
+        }
+        if seed == "8" {
+            // Step 4: `b` wants the lock `a` holds (the `waiting` column), before its first row.
+            assert!(
+                svg.contains("<title>b blocked until step 5</title>"),
+                "{svg}"
+            );
+            matches_the_book("lesson04_seed_8_mutex", &svg);
+        }
+    }
+}
+
 #[test]
 fn the_deadlock_timeline_shows_both_locks_held_and_every_thread_stuck() {
     let (out, svg) = picture(LESSON05, &["--fix", "0", "--seed", "3"]);
@@ -142,11 +180,16 @@ fn the_deadlock_timeline_shows_both_locks_held_and_every_thread_stuck() {
     assert_eq!(count(&svg, r#"class="lock""#), 2);
     // Everyone is blocked at the end: main, A->B (twice: at the meeting, then at B), B->A.
     assert_eq!(count(&svg, r#"<rect class="blocked" x"#), 4);
-    assert_eq!(count(&svg, "blocked rows"), 4);
-    assert_eq!(
-        count(&svg, "..the end</title>"),
-        3,
-        "three threads blocked at the end"
+    assert_eq!(count(&svg, " blocked until "), 4);
+    for stuck in ["main", "A-&gt;B", "B-&gt;A"] {
+        assert!(
+            svg.contains(&format!("<title>{stuck} blocked until the end</title>")),
+            "{stuck}"
+        );
+    }
+    assert!(
+        svg.contains("<title>A-&gt;B blocked until step 7</title>"),
+        "at the meeting"
     );
     assert!(svg.contains(r#"class="ending bad""#));
     assert!(svg.contains(">DEADLOCK after 7 steps"));
