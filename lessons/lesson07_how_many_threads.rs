@@ -145,15 +145,24 @@ fn rayon_count(chunks: usize) -> u64 {
 }
 // ANCHOR_END: rayon
 
-/// One measured row: thread count, median wall time, the job's answer.
+/// One measured row: thread count, median wall time, the job's answer, and the fastest and
+/// slowest of the runs (the spread the `--svg` chart draws).
 struct Row {
     threads: usize,
     time: Duration,
     answer: u64,
+    fastest: Duration,
+    slowest: Duration,
 }
 
 /// Runs `measure` `runs` times and keeps the median time (and the last answer).
-fn median_of(runs: usize, mut measure: impl FnMut() -> u64) -> (Duration, u64) {
+fn median_of(runs: usize, measure: impl FnMut() -> u64) -> (Duration, u64) {
+    let (times, answer) = times_of(runs, measure);
+    (times[times.len() / 2], answer)
+}
+
+/// Runs `measure` `runs` times: every time, fastest first, and the last answer.
+fn times_of(runs: usize, mut measure: impl FnMut() -> u64) -> (Vec<Duration>, u64) {
     let mut times = Vec::with_capacity(runs);
     let mut answer = 0;
     for _ in 0..runs {
@@ -162,7 +171,7 @@ fn median_of(runs: usize, mut measure: impl FnMut() -> u64) -> (Duration, u64) {
         times.push(start.elapsed());
     }
     times.sort();
-    (times[times.len() / 2], answer)
+    (times, answer)
 }
 
 /// Shows which measurement is running, on stderr, only when a person is watching a terminal.
@@ -198,14 +207,16 @@ fn sweep(
     print_header(ideal.is_some());
     for &threads in &plan.threads {
         progress(&format!("{job}, {threads} threads, {} runs", plan.runs));
-        let (time, answer) = median_of(plan.runs, || run_pool(threads, jobs, work));
+        let (times, answer) = times_of(plan.runs, || run_pool(threads, jobs, work));
         clear_progress();
         let row = Row {
             threads,
-            time,
+            time: times[times.len() / 2],
             answer,
+            fastest: times[0],
+            slowest: times[times.len() - 1],
         };
-        let one_thread = rows.first().map_or(time, |first| first.time);
+        let one_thread = rows.first().map_or(row.time, |first| first.time);
         print_row(&row, one_thread, ideal.map(|ideal| ideal(threads)));
         rows.push(row);
     }
@@ -308,6 +319,7 @@ fn main() {
         "it shapes the sweeps of parts 1 and 2, which run only live",
     );
     cli.explorable();
+    cli.svg_live("draw parts 1 and 2 (run time against thread count) as an SVG chart in FILE");
     let flags = cli.parse();
 
     if flags.mode != Mode::Live {
@@ -320,7 +332,10 @@ fn main() {
             flags[runs] as usize,
             cores,
         );
-        measure(&plan, cores);
+        let (cpu, io) = measure(&plan, cores);
+        if let Some(path) = &flags.svg {
+            draw(&flags, path, &plan, cores, &cpu, &io);
+        }
     }
 
     println!();
@@ -339,8 +354,68 @@ fn main() {
     println!("Read chapter 7 to see why: book/src/lesson07.md (or `mdbook serve book`).");
 }
 
-/// Parts 1 and 2: the sweeps, with a summary of what they show.
-fn measure(plan: &Plan, cores: usize) {
+/// `--svg FILE` in a live run: the two sweeps as a chart, median and spread, cores marked.
+fn draw(
+    flags: &workbook::Flags,
+    path: &std::path::Path,
+    plan: &Plan,
+    cores: usize,
+    cpu: &[Row],
+    io: &[Row],
+) {
+    use workbook::svg::{Point, Series, chart};
+    let points = |rows: &[Row]| -> Vec<Point> {
+        rows.iter()
+            .map(|row| Point {
+                threads: row.threads,
+                median: row.time,
+                fastest: row.fastest,
+                slowest: row.slowest,
+            })
+            .collect()
+    };
+    let series = [
+        Series {
+            name: format!(
+                "Part 1, CPU-bound: count the primes below {}",
+                plan.primes_below
+            ),
+            points: points(cpu),
+        },
+        Series {
+            name: format!(
+                "Part 2, I/O-bound: {} tasks that each wait {} ms",
+                plan.io_tasks,
+                LATENCY.as_millis()
+            ),
+            points: points(io),
+        },
+    ];
+    let note = format!(
+        "measured live on this machine: {cores} cores, {} build, {} per point",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        if plan.runs == 1 {
+            "1 run".to_string()
+        } else {
+            format!("median of {} runs", plan.runs)
+        }
+    );
+    let picture = chart(
+        "lesson07: run time against thread count",
+        &note,
+        &series,
+        cores,
+    );
+    workbook::svg::write_or_exit(flags, path, &picture);
+    println!("The chart of parts 1 and 2 is in {}.", path.display());
+}
+
+/// Parts 1 and 2: the sweeps, with a summary of what they show; returns their rows.
+fn measure(plan: &Plan, cores: usize) -> (Vec<Row>, Vec<Row>) {
     println!("This machine has {cores} cores (thread::available_parallelism).");
     if cfg!(debug_assertions) {
         println!(
@@ -443,6 +518,7 @@ fn measure(plan: &Plan, cores: usize) {
             show(last.time)
         );
     }
+    (cpu, io)
 }
 
 // ANCHOR: share

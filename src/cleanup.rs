@@ -154,11 +154,16 @@ pub(crate) fn note_spawn_error(error: &io::Error) {
 }
 
 /// The reason of a thread-spawn failure, if the panic `message` is one: std's own
-/// (`failed to spawn thread: Os { .. }`), rayon's pool that could not start, or a toolkit spawn
+/// (`failed to spawn thread: Os { .. }`, or a new thread's `failed to allocate an alternative
+/// stack: ..`), rayon's pool that could not start, or a toolkit spawn
 /// error unwrapped by the program.
 fn spawn_failure(message: &str) -> Option<String> {
     if let Some(debug) = message.split("failed to spawn thread: ").nth(1) {
         return Some(reason_of_debug(debug));
+    }
+    // The thread was made, but std could not map its signal stack: no memory for a thread.
+    if let Some(reason) = message.strip_prefix("failed to allocate an alternative stack: ") {
+        return Some(reason.to_string());
     }
     // rayon's global pool could not start its threads (its first `par_iter` then panics).
     if message.contains("ThreadPoolBuildError") {
@@ -255,6 +260,19 @@ mod tests {
                 Some(
                     "error: could not start a thread: Resource temporarily unavailable \
                      (os error 11)"
+                        .to_string()
+                ),
+                SPAWN_FAILED_EXIT
+            ))
+        );
+        // A thread std made but could not give its signal stack (little address space left).
+        let message =
+            "failed to allocate an alternative stack: Cannot allocate memory (os error 12)";
+        assert_eq!(
+            verdict(message),
+            Some((
+                Some(
+                    "error: could not start a thread: Cannot allocate memory (os error 12)"
                         .to_string()
                 ),
                 SPAWN_FAILED_EXIT

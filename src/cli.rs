@@ -32,6 +32,8 @@ pub struct Cli {
     options: Vec<Declared>,
     explorable: bool,
     preemptions: usize,
+    /// What `--svg FILE` draws in a live run, if the lesson draws anything live ([`Cli::svg_live`]).
+    svg_live: Option<String>,
 }
 
 /// Default of `--preemptions`: how many times the explorer may switch away from a thread that
@@ -85,6 +87,8 @@ pub struct Flags {
     switches: Vec<bool>,
     present: Vec<String>,
     interactive: bool,
+    /// `--svg FILE`: where to write the picture (a replay's timeline, see [`crate::svg`]).
+    pub svg: Option<std::path::PathBuf>,
 }
 
 /// What went wrong on the command line (or that help was asked for).
@@ -114,6 +118,7 @@ impl Cli {
             options: Vec::new(),
             explorable: false,
             preemptions: DEFAULT_PREEMPTIONS,
+            svg_live: None,
         }
     }
 
@@ -127,6 +132,12 @@ impl Cli {
     /// for a program whose complete search needs more.
     pub fn explore_preemptions(&mut self, bound: usize) {
         self.preemptions = bound;
+    }
+
+    /// Accepts `--svg FILE` in a live run too, where the lesson draws `what` itself (read
+    /// [`Flags::svg`]); without this, `--svg` goes with a replay only.
+    pub fn svg_live(&mut self, what: &str) {
+        self.svg_live = Some(what.to_string());
     }
 
     /// Declares `--flag VALUE`, a whole number in `range`, `default` when absent.
@@ -203,6 +214,13 @@ impl Cli {
             (
                 "--interactive".into(),
                 "replay where you choose: at each choice type who goes (u undoes, q stops); with --schedule, start from those choices".into(),
+            ),
+            (
+                "--svg FILE".into(),
+                match &self.svg_live {
+                    Some(what) => format!("live: {what}; replay: also draw the timeline (one lane per thread) as SVG in FILE"),
+                    None => "replay: also draw the timeline (one lane per thread, locks, waits, messages) as SVG in FILE".into(),
+                },
             ),
         ];
         if self.explorable {
@@ -293,6 +311,7 @@ impl Cli {
         let mut numbers: Vec<Option<u64>> = vec![None; self.options.len()];
         let mut switches = vec![false; self.options.len()];
         let mut present: Vec<String> = Vec::new();
+        let mut svg: Option<std::path::PathBuf> = None;
 
         loop {
             let arg = parser
@@ -322,6 +341,15 @@ impl Cli {
                 }
                 Long("predict") => predict = true,
                 Long("interactive") => interactive = true,
+                Long("svg") => {
+                    let value = parser
+                        .value()
+                        .map_err(|_| CliError::Invalid("--svg needs a file name".into()))?;
+                    if svg.is_some() {
+                        return Err(CliError::Invalid("--svg is given twice".into()));
+                    }
+                    svg = Some(value.into());
+                }
                 Long("explore") if self.explorable => explore = true,
                 Long("preemptions") if self.explorable => {
                     let text = value_text(&mut parser, "--preemptions")?;
@@ -375,6 +403,13 @@ impl Cli {
         if explore && (seed.is_some() || schedule.is_some() || predict) {
             return Err(CliError::Invalid(
                 "--explore runs every schedule: it takes no --seed, --schedule or --predict".into(),
+            ));
+        }
+        if interactive && svg.is_some() {
+            return Err(CliError::Invalid(
+                "--svg draws a replay that runs by itself; with --interactive, play first, then \
+                 draw what you played with --schedule DIGITS --svg FILE"
+                    .into(),
             ));
         }
         if interactive && (explore || seed.is_some() || predict) {
@@ -432,6 +467,22 @@ impl Cli {
                 (Kind::Switch, None) => 0,
             })
             .collect();
+        if let Some(path) = &svg {
+            match &mode {
+                Mode::Explore { .. } => {
+                    return Err(CliError::Invalid(
+                        "--svg draws one replay; --explore runs many: give --seed N instead".into(),
+                    ));
+                }
+                Mode::Live if self.svg_live.is_none() => {
+                    return Err(CliError::Invalid(
+                        "--svg draws a replay's timeline: add --seed N or --schedule DIGITS".into(),
+                    ));
+                }
+                _ => {}
+            }
+            crate::svg::check_path(path).map_err(CliError::Invalid)?;
+        }
         for option in &self.options {
             if !present.contains(&option.flag) {
                 continue;
@@ -460,6 +511,7 @@ impl Cli {
             switches,
             present,
             interactive,
+            svg,
         })
     }
 }
@@ -719,6 +771,7 @@ mod tests {
         for refused in [
             &["--interactive", "--seed", "3"][..],
             &["--interactive", "--predict"],
+            &["--interactive", "--svg", "x.svg"],
             &["--seed=3", "--interactive"],
         ] {
             assert!(error(refused).contains("--interactive"), "{refused:?}");

@@ -19,6 +19,8 @@
 //! - [`time`]: a drop-in `Instant` that reads the virtual clock in a replay.
 //! - [`trace`]: tables; [`process`]: running a program with a time limit, for tests and checks.
 //! - [`interactive`]: `--interactive`, a replay in which the room chooses who goes next.
+//! - [`svg`]: pictures as plain SVG text: a replay's timeline (`--svg FILE`), a chart of
+//!   run times.
 //! - [`mode`]: live, replay or explore, as the command line chose.
 //! - [`record`]: what [`run()`] saw, written for the exercise checks. The checks themselves (the
 //!   exercise catalogue) belong to the `workbook` command, `src/bin/workbook/exercises/`, not to
@@ -38,6 +40,7 @@ pub mod process;
 pub mod record;
 pub mod run;
 pub mod scheduler;
+pub mod svg;
 pub mod sync;
 pub mod thread;
 pub mod time;

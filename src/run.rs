@@ -438,6 +438,7 @@ pub fn run<R: Debug>(flags: &Flags, body: impl Fn() -> R) -> Ran<R> {
                 seed,
             );
             print_replay(flags, &replayed);
+            crate::svg::after_replay(flags, &replayed);
             // A checker's batch (see [`SEEDS_VAR`]): the seeds after this one, each recorded
             // as if run alone, none printed.
             if let Some(first) = seed {
