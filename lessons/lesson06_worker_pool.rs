@@ -52,7 +52,7 @@ impl fmt::Debug for Fetched {
     }
 }
 
-/// The payload of the panic a bad task raises on purpose (see `quiet_on_purpose_panics`).
+/// The payload of the panic a bad task raises on purpose (see `workbook::cleanup::quiet_panics_of`).
 struct OnPurpose(&'static str);
 
 // ANCHOR: fetch
@@ -82,17 +82,6 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
         Some(OnPurpose(why)) => format!("panicked on purpose: {why}"),
         None => "panicked".to_string(),
     }
-}
-
-/// The lesson's own panics are on purpose and reported as failed results; the usual panic
-/// message on stderr would only look like a crash. Every other panic is still reported.
-fn quiet_on_purpose_panics() {
-    let usual = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if !info.payload().is::<OnPurpose>() {
-            usual(info);
-        }
-    }));
 }
 
 /// The tasks, with seeded latencies from half to one and a half times `mean`.
@@ -238,7 +227,7 @@ fn main() {
     let flags = cli.parse();
     let (task_count, workers) = (flags[tasks_flag] as usize, flags[workers_flag] as usize);
     let bad = flags[bad_flag] as usize;
-    quiet_on_purpose_panics();
+    workbook::cleanup::quiet_panics_of::<OnPurpose>();
 
     if flags.mode.is_replay() {
         println!("Parts 1 and 2 measure real time, so they run only live; a replay shows part 3.");

@@ -307,17 +307,6 @@ fn panic_message(payload: &Box<dyn Any + Send>) -> String {
     }
 }
 
-/// The lesson's own panics are on purpose and reported; the usual message on stderr would only
-/// look like a crash. Every other panic is still reported.
-fn quiet_on_purpose_panics() {
-    let usual = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if !info.payload().is::<OnPurpose>() {
-            usual(info);
-        }
-    }));
-}
-
 /// `count` items with seeded latencies from `shortest` to `longest`.
 fn make_items(count: usize, shortest: Duration, longest: Duration) -> Vec<Item> {
     let mut generator = ChaCha8Rng::seed_from_u64(8);
@@ -389,7 +378,7 @@ fn main() {
     {
         flags.refuse("--schedule replays one part: add --part 1, 2, 3 or 4");
     }
-    quiet_on_purpose_panics();
+    workbook::cleanup::quiet_panics_of::<OnPurpose>();
     if part == 0 || part == 1 {
         let count = if flags.mode == Mode::Live {
             flags[items_flag] as usize

@@ -340,17 +340,6 @@ fn job_queue(downloads: &[Download], workers: usize, crash_on: usize, tell: bool
 }
 // ANCHOR_END: queue
 
-/// The lesson's own panic is on purpose and reported by the ledger; the usual panic message
-/// on stderr would only look like a crash. Every other panic is still reported.
-fn quiet_on_purpose_panics() {
-    let usual = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if !info.payload().is::<OnPurpose>() {
-            usual(info);
-        }
-    }));
-}
-
 /// What a run of the queue shows: checks computed from the ledger, never taken on trust.
 struct Checked {
     /// Every job is in `done` or `failed`, and in only one of them, once.
@@ -456,7 +445,7 @@ fn main() {
     cli.live_only("--workers", "it sizes part 1, which runs only live");
     let flags = cli.parse();
     let crash_on = flags[crash_flag] as usize;
-    quiet_on_purpose_panics();
+    workbook::cleanup::quiet_panics_of::<OnPurpose>();
 
     if flags.mode.is_replay() {
         println!("Part 1 measures real time, so it runs only live; a replay shows part 2.");

@@ -509,7 +509,7 @@ fn main() {
         0..=100,
     );
     let flags = cli.parse();
-    quiet_on_purpose_panics();
+    workbook::cleanup::quiet_panics_of::<OnPurpose>();
     let only = flags[part];
     let sizes = (flags[tasks] as usize, flags[permits] as usize);
     if only == 7 && flags.mode != Mode::Live {
@@ -925,14 +925,4 @@ fn how_much_lower(before: Duration, after: Duration) -> String {
     } else {
         format!("NOT lower ({ratio:.1} x)")
     }
-}
-
-/// The lesson's own panic is on purpose; the usual panic message would look like a crash.
-fn quiet_on_purpose_panics() {
-    let usual = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if !info.payload().is::<OnPurpose>() {
-            usual(info);
-        }
-    }));
 }

@@ -246,6 +246,18 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Panics whose payload is a `T` are a lesson's own, raised on purpose
+/// (`std::panic::panic_any(T)`) and reported by the lesson itself: std's message for them on
+/// stderr would only look like a crash. Every other panic is reported as before.
+pub fn quiet_panics_of<T: 'static>() {
+    let usual = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.payload().is::<T>() {
+            usual(info);
+        }
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

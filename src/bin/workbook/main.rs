@@ -809,16 +809,7 @@ impl Workbook {
                 .progress
                 .predictions()
                 .iter()
-                .map(|prediction| {
-                    json!({
-                        "lesson": prediction.lesson,
-                        "seed": prediction.seed,
-                        "part": prediction.part,
-                        "score": prediction.score,
-                        "out_of": prediction.out_of,
-                        "when": prediction.when,
-                    })
-                })
+                .map(progress::Prediction::to_json)
                 .collect();
             let exercises: Vec<serde_json::Value> = self
                 .all

@@ -103,6 +103,20 @@ pub struct Prediction {
     pub when: String,
 }
 
+impl Prediction {
+    /// As the progress file and `report --json` write it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "lesson": self.lesson,
+            "seed": self.seed,
+            "part": self.part,
+            "score": self.score,
+            "out_of": self.out_of,
+            "when": self.when,
+        })
+    }
+}
+
 /// The progress file and what it holds.
 pub struct Progress {
     path: PathBuf,
@@ -247,20 +261,7 @@ impl Progress {
         if self.predictions.is_empty() {
             return json!({ "format": 1, "exercises": exercises });
         }
-        let predictions: Vec<Value> = self
-            .predictions
-            .iter()
-            .map(|prediction| {
-                json!({
-                    "lesson": prediction.lesson,
-                    "seed": prediction.seed,
-                    "part": prediction.part,
-                    "score": prediction.score,
-                    "out_of": prediction.out_of,
-                    "when": prediction.when,
-                })
-            })
-            .collect();
+        let predictions: Vec<Value> = self.predictions.iter().map(Prediction::to_json).collect();
         json!({ "format": 2, "exercises": exercises, "predictions": predictions })
     }
 
