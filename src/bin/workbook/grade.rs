@@ -876,6 +876,7 @@ fn class_page(page: &ClassPage) -> String {
     line("<html lang=\"en\">".into());
     line("<head>".into());
     line("<meta charset=\"utf-8\">".into());
+    line("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">".into());
     line(format!("<title>Class report: {folder}</title>"));
     line(format!("<style>\n{PAGE_STYLE}</style>"));
     line("</head>".into());
@@ -1004,6 +1005,11 @@ fn write_page(path: &Path, text: Option<&str>) -> Result<(), Usage> {
     let Some(text) = text else {
         return Ok(());
     };
+    // Interrupted (Ctrl-C) before the rename: the temporary file goes too.
+    let unfinished = temporary.path().to_path_buf();
+    let _cleanup = process::cleanup::register(move || {
+        let _ = std::fs::remove_file(&unfinished);
+    });
     temporary.write_all(text.as_bytes()).map_err(failed)?;
     temporary.as_file().sync_all().map_err(failed)?;
     #[cfg(unix)]
