@@ -883,6 +883,7 @@ fn report_class_refuses_a_folder_it_cannot_use() {
     for (page, words) in [
         (no_folder.to_str().unwrap(), "there is no folder"),
         (folder.to_str().unwrap(), "is a folder"),
+        ("", "no file name"),
     ] {
         let refused = desk.run(&["report", "--class", class, "--only", "02b", "--html", page]);
         assert_refused(&refused, words);

@@ -976,10 +976,9 @@ fn write_page(path: &Path, text: Option<&str>) -> Result<(), Usage> {
             path.display()
         ))
     };
-    if path.is_dir() {
+    if path.is_dir() || path.file_name().is_none() {
         return Err(Usage(format!(
-            "--html {}: is a folder; name the page's file, e.g. class.html",
-            path.display()
+            "--html {path:?}: is a folder or no file name; name the page's file, e.g. class.html"
         )));
     }
     let folder = match path.parent() {
