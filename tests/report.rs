@@ -485,6 +485,178 @@ const DELETES_AND_PRINTS: &str = "//! Deletes what it can, then floods stdout.\n
         }\n\
     }\n";
 
+/// A student whose name and whose compiler error are HTML: the page must show them as text.
+const HOSTILE_STUDENT: &str = "zoe<b>&\"'";
+const HOSTILE_ERROR: &str = "<script>alert(\"&\")</script>";
+
+/// `text` as HTML text: what the page must show for it.
+fn html_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Every tag the class page opens is closed, in order, and it has no other tags (a name or a
+/// failure that was not escaped would show up as one).
+fn assert_well_formed(page: &str) {
+    const TAGS: [&str; 18] = [
+        "html", "head", "title", "style", "body", "h1", "h2", "p", "div", "table", "thead",
+        "tbody", "tr", "th", "td", "ul", "li", "code",
+    ];
+    let body = page
+        .strip_prefix("<!DOCTYPE html>\n")
+        .expect("the page starts with <!DOCTYPE html>");
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = body;
+    while let Some(at) = rest.find('<') {
+        let end = rest[at..].find('>').expect("every < of a tag has its >") + at;
+        let tag = &rest[at + 1..end];
+        rest = &rest[end + 1..];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if name == "meta" {
+            continue;
+        }
+        assert!(
+            TAGS.contains(&name.as_str()),
+            "a tag the page does not emit: <{tag}>"
+        );
+        if tag.starts_with('/') {
+            assert_eq!(
+                open.pop().as_deref(),
+                Some(name.as_str()),
+                "</{name}> closes another tag"
+            );
+        } else {
+            open.push(name.clone());
+            if name == "style" {
+                let close = rest.find("</style>").expect("the style ends");
+                rest = &rest[close..];
+            }
+        }
+    }
+    assert!(open.is_empty(), "never closed: {open:?}");
+}
+
+/// The rows of the page's table: each student's name (as HTML) and the status of each cell.
+fn page_grid(page: &str) -> Vec<(String, Vec<String>)> {
+    let tbody = page
+        .split_once("<tbody>")
+        .and_then(|(_, rest)| rest.split_once("</tbody>"))
+        .expect("the table has a body")
+        .0;
+    tbody
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let name = row
+                .split_once("<th scope=\"row\">")
+                .and_then(|(_, rest)| rest.split_once("</th>"))
+                .expect("a row starts with the student")
+                .0
+                .to_string();
+            let statuses = row
+                .split("data-status=\"")
+                .skip(1)
+                .map(|cell| {
+                    let (status, rest) = cell.split_once('"').unwrap();
+                    let shown = rest
+                        .split_once('>')
+                        .unwrap()
+                        .1
+                        .split_once("</td>")
+                        .unwrap()
+                        .0;
+                    assert_eq!(status, shown, "a cell says another status than it shows");
+                    status.to_string()
+                })
+                .collect();
+            (name, statuses)
+        })
+        .collect()
+}
+
+/// Renders the page in headless Chromium, when there is one, and checks the table is in the DOM.
+fn render_in_chromium(desk: &Desk, page: &Path, students: &[Value], exercises: usize) {
+    let found = Command::new("sh")
+        .args(["-c", "command -v chromium"])
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default();
+    if found.is_empty() {
+        println!("skipped rendering the class page in Chromium: `chromium` is not installed");
+        return;
+    }
+    let profile = desk.path().join("chromium");
+    fs::create_dir_all(profile.join("tmp")).unwrap();
+    let mut command = Command::new(found);
+    command
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            &format!("--user-data-dir={}", profile.display()),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .env("HOME", &profile)
+        .env("TMPDIR", profile.join("tmp"));
+    let started = Instant::now();
+    let rendered = run_command_with_timeout(command, Duration::from_secs(60)).unwrap();
+    println!(
+        "Chromium rendered the class page in {:?}",
+        started.elapsed()
+    );
+    assert!(!rendered.timed_out, "chromium did not finish within 60 s");
+    let dom = &rendered.stdout;
+    // How the DOM serialises text: `&`, `<` and `>` escaped, quotes as they are.
+    let text = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    for student in students {
+        let name = text(student["student"].as_str().unwrap());
+        assert!(
+            dom.contains(&format!("<th scope=\"row\">{name}</th>")),
+            "no row for {name} in the DOM:\n{dom}"
+        );
+    }
+    assert!(
+        dom.contains(&format!("<code>error: {}</code>", text(HOSTILE_ERROR))),
+        "the hostile error is not text in the DOM:\n{dom}"
+    );
+    let statuses: Vec<&str> = dom
+        .split("data-status=\"")
+        .skip(1)
+        .map(|cell| cell.split_once('"').unwrap().0)
+        .collect();
+    let expected: Vec<&str> = students
+        .iter()
+        .flat_map(|student| student["exercises"].as_array().unwrap())
+        .map(|cell| cell["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, expected, "the DOM's cells are not the JSON's");
+    assert!(
+        dom.contains("<table id=\"grades\">"),
+        "no table in the DOM:\n{dom}\n{}",
+        rendered.stderr
+    );
+    assert_eq!(
+        dom.matches("data-status=").count(),
+        students.len() * exercises,
+        "{dom}"
+    );
+    // The hostile name is text in the DOM, not an element.
+    assert!(!dom.contains("<b>") && !dom.contains("<script>"), "{dom}");
+    assert!(dom.contains("zoe&lt;b&gt;&amp;"), "{dom}");
+}
+
 #[test]
 fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
     let desk = Desk::new();
@@ -500,6 +672,14 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
         ),
         ("bob", "ex02a_results_in_order.rs", BROKEN.as_bytes()),
         ("carol", "notes.txt", b"not an exercise".as_slice()),
+        (
+            HOSTILE_STUDENT,
+            "ex02a_results_in_order.rs",
+            format!("compile_error!({HOSTILE_ERROR:?});\nfn main() {{}}\n")
+                .leak()
+                .as_bytes(),
+        ),
+        (HOSTILE_STUDENT, "<i>&'.rs", b"misnamed".as_slice()),
     ] {
         fs::create_dir_all(class.join(student)).unwrap();
         fs::write(class.join(student).join(file), text).unwrap();
@@ -509,6 +689,13 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
     let progress_before = fs::read(desk.progress()).unwrap();
     let class_before = snapshot(&class);
     let products_before = graded_products();
+    // The page replaces an older one by renaming: a second name of the old file keeps the old.
+    let pages = desk.path().join("pages");
+    fs::create_dir(&pages).unwrap();
+    let page = pages.join("class.html");
+    fs::write(&page, "the old page").unwrap();
+    let old_name = desk.path().join("old.html");
+    fs::hard_link(&page, &old_name).unwrap();
     let started = Instant::now();
     let finished = desk.run(&[
         "report",
@@ -517,10 +704,12 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
         "--only",
         "02b,02a",
         "--json",
+        "--html",
+        page.to_str().unwrap(),
     ]);
     let took = started.elapsed();
     assert_exit(&finished, 0);
-    println!("report --class of 3 students x 2 exercises (3 files) took {took:?}");
+    println!("report --class of 4 students x 2 exercises (4 files) took {took:?}");
     let report: Value = serde_json::from_str(&finished.stdout).expect("--json is JSON alone");
     assert_eq!(report["kind"], "class");
     // The catalogue's order, whatever order --only named them in; students by name.
@@ -530,20 +719,21 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
         .iter()
         .map(|s| s["student"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["alice", "bob", "carol"]);
+    assert_eq!(names, ["alice", "bob", "carol", HOSTILE_STUDENT]);
     let status = |student: usize, exercise: usize| {
         students[student]["exercises"][exercise]["status"]
             .as_str()
             .unwrap()
             .to_string()
     };
-    let grid: Vec<[String; 2]> = (0..3).map(|s| [status(s, 0), status(s, 1)]).collect();
+    let grid: Vec<[String; 2]> = (0..4).map(|s| [status(s, 0), status(s, 1)]).collect();
     assert_eq!(
         grid,
         [
             ["missing".to_string(), "done".to_string()],
             ["does not build".to_string(), "not done".to_string()],
             ["missing".to_string(), "missing".to_string()],
+            ["does not build".to_string(), "missing".to_string()],
         ],
         "{report:#}"
     );
@@ -571,6 +761,55 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
         students[0]["exercises"][1]["file"],
         "alice/ex02b_survive_a_panic.rs"
     );
+    // The page: the same grades, cell by cell, and the hostile name and error as text.
+    let html = fs::read_to_string(&page).expect("the page is written");
+    assert_eq!(
+        fs::read_to_string(&old_name).unwrap(),
+        "the old page",
+        "the page was written in place, not renamed over the old one"
+    );
+    let left: Vec<_> = fs::read_dir(&pages)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["class.html"], "left next to the page");
+    println!("the class page is {} bytes", html.len());
+    assert_well_formed(&html);
+    let from_json: Vec<(String, Vec<String>)> = students
+        .iter()
+        .map(|student| {
+            let statuses = student["exercises"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|cell| cell["status"].as_str().unwrap().to_string())
+                .collect();
+            (html_escaped(student["student"].as_str().unwrap()), statuses)
+        })
+        .collect();
+    assert_eq!(page_grid(&html), from_json, "{html}");
+    assert!(!html.contains("<script") && !html.contains("<b>") && !html.contains("src="));
+    assert!(html.contains(&html_escaped(HOSTILE_ERROR)), "{html}");
+    assert!(
+        html.contains(&html_escaped("zoe<b>&\"'/<i>&'.rs")),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>0 of 2 done, 1 not done, 1 do not build, 0 missing</td>"),
+        "bob's summary:\n{html}"
+    );
+    assert!(
+        html.contains("mismatched types"),
+        "bob's first line:\n{html}"
+    );
+    assert_eq!(
+        html.lines()
+            .filter(|line| line.contains("Generated"))
+            .count(),
+        1,
+        "one line says when"
+    );
+    render_in_chromium(&desk, &page, students, 2);
     // Nothing touched, nothing left behind.
     assert_eq!(snapshot(&class), class_before, "the class folder changed");
     assert_eq!(fs::read(desk.progress()).unwrap(), progress_before);
@@ -595,9 +834,9 @@ fn report_class_grades_each_file_as_check_file_does_and_touches_nothing() {
     ]);
     assert_exit(&text, 0);
     let out = &text.stdout;
-    assert!(out.starts_with("student  02a"), "{out}");
-    assert!(out.contains("alice    missing"), "{out}");
-    assert!(out.contains("bob      does not build"), "{out}");
+    assert!(out.starts_with("student    02a"), "{out}");
+    assert!(out.contains("alice      missing"), "{out}");
+    assert!(out.contains("bob        does not build"), "{out}");
     assert!(
         out.contains("bob: 0 of 1 done, 0 not done, 1 do not build, 0 missing"),
         "{out}"
@@ -629,10 +868,53 @@ fn report_class_refuses_a_folder_it_cannot_use() {
             vec!["report", "--class", empty, "--only", "99z"],
             "no exercise or lesson",
         ),
+        (vec!["report", "--html", "page.html"], "give --class too"),
     ];
     for (args, words) in cases {
         assert_refused(&desk.run(&args), words);
     }
+    // A page that cannot be written is refused before any grading, and nothing is left.
+    let class = desk.path().join("class");
+    fs::create_dir_all(class.join("ann")).unwrap();
+    let class = class.to_str().unwrap();
+    let folder = desk.path().join("pages");
+    fs::create_dir(&folder).unwrap();
+    let no_folder = desk.path().join("no/such/page.html");
+    for (page, words) in [
+        (no_folder.to_str().unwrap(), "there is no folder"),
+        (folder.to_str().unwrap(), "is a folder"),
+        ("", "no file name"),
+    ] {
+        let refused = desk.run(&["report", "--class", class, "--only", "02b", "--html", page]);
+        assert_refused(&refused, words);
+        assert!(!refused.stderr.contains("Grading"), "{}", refused.stderr);
+    }
+    assert_eq!(fs::read_dir(&folder).unwrap().count(), 0);
+    // The same grades give the same page, apart from the line that says when.
+    let page = folder.join("page.html");
+    let mut pages = Vec::new();
+    for _ in 0..2 {
+        let run = [
+            "report",
+            "--class",
+            class,
+            "--only",
+            "02",
+            "--html",
+            page.to_str().unwrap(),
+        ];
+        assert_exit(&desk.run(&run), 0);
+        let html = fs::read_to_string(&page).unwrap();
+        assert_well_formed(&html);
+        pages.push(
+            html.lines()
+                .filter(|line| !line.contains("Generated"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    assert_eq!(pages[0], pages[1]);
+    assert_eq!(fs::read_dir(&folder).unwrap().count(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -516,12 +516,30 @@ impl Grade {
             Grade::Done | Grade::Missing => None,
         }
     }
+
+    /// The first line of why, as the table and the page show it: for a build error, the
+    /// compiler's first error, not our heading.
+    fn first_line(&self) -> Option<String> {
+        let why = self.reason()?;
+        let first = match self {
+            Grade::DoesNotBuild(_) => why.lines().find(|line| line.contains("error")),
+            _ => None,
+        }
+        .or_else(|| why.lines().find(|line| !line.trim().is_empty()))?;
+        Some(crate::exercises::shorten(first.trim(), 160))
+    }
 }
 
 impl Workbook {
-    /// `report --class DIR [--only IDS] [--json]`: every student's files graded as
-    /// `check --file` grades them.
-    pub fn class_report(&self, dir: &Path, only: Option<&str>, as_json: bool) -> Outcome {
+    /// `report --class DIR [--only IDS] [--json] [--html FILE]`: every student's files graded
+    /// as `check --file` grades them; with `html`, also written to that file as a page.
+    pub fn class_report(
+        &self,
+        dir: &Path,
+        only: Option<&str>,
+        as_json: bool,
+        html: Option<&Path>,
+    ) -> Outcome {
         let exercises: Vec<Exercise> = match only {
             None => self.all.clone(),
             Some(list) => {
@@ -570,6 +588,10 @@ impl Workbook {
                 "--class {}: no student folders in it (DIR/<student>/ex04a_mutex_counter.rs, ...)",
                 dir.display()
             )));
+        }
+        // A page that cannot be written is said before minutes of grading, not after.
+        if let Some(page) = html {
+            write_page(page, None)?;
         }
         eprintln!(
             "Grading {} students x {} exercises; each file runs in {}.",
@@ -672,6 +694,23 @@ impl Workbook {
             file.as_ref()
                 .map(|file| file.strip_prefix(dir).unwrap_or(file).display().to_string())
         };
+        if let Some(page) = html {
+            let names: Vec<&str> = students.iter().map(|(name, _)| name.as_str()).collect();
+            let text = class_page(&ClassPage {
+                folder: &dir.display().to_string(),
+                generated: &progress::now_utc(),
+                exercises: &exercises
+                    .iter()
+                    .map(|exercise| exercise.id)
+                    .collect::<Vec<_>>(),
+                students: &names,
+                results: &results,
+                unknown: &unknown,
+                relative: &relative,
+            });
+            write_page(page, Some(&text))?;
+            eprintln!("The page: {}", page.display());
+        }
         if as_json {
             let students: Vec<Value> = students
                 .iter()
@@ -754,20 +793,7 @@ impl Workbook {
                     .iter()
                     .zip(row)
                     .filter_map(move |(exercise, (grade, _, _))| {
-                        let why = grade.reason()?;
-                        // A build error: the compiler's first error, not our heading.
-                        let first = match grade {
-                            Grade::DoesNotBuild(_) => {
-                                why.lines().find(|line| line.contains("error"))
-                            }
-                            _ => None,
-                        }
-                        .or_else(|| why.lines().find(|line| !line.trim().is_empty()))?;
-                        Some(format!(
-                            "  {name} {}: {}",
-                            exercise.id,
-                            crate::exercises::shorten(first.trim(), 160)
-                        ))
+                        Some(format!("  {name} {}: {}", exercise.id, grade.first_line()?))
                     })
             })
             .collect();
@@ -793,6 +819,208 @@ impl Workbook {
         );
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// What the class page shows: the same grades as the table and the JSON.
+struct ClassPage<'a> {
+    folder: &'a str,
+    generated: &'a str,
+    exercises: &'a [&'a str],
+    students: &'a [&'a str],
+    results: &'a [Vec<(Grade, Option<PathBuf>, f64)>],
+    unknown: &'a [Vec<String>],
+    relative: &'a dyn Fn(&Option<PathBuf>) -> Option<String>,
+}
+
+/// `text` with the characters HTML gives a meaning escaped, for an element or a quoted attribute.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// The stylesheet of the class page (inline: the page needs nothing else).
+const PAGE_STYLE: &str = "\
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; }
+.scroll { overflow-x: auto; }
+th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: left; white-space: nowrap; }
+thead th { background: #eee; }
+td.done { background: #d6f5d6; }
+td.not-done { background: #fde2b8; }
+td.does-not-build { background: #f7c6c6; }
+td.missing { background: #f2f2f2; color: #777; }
+code { font-size: 0.9em; white-space: pre-wrap; }
+.generated { color: #777; }
+";
+
+/// The class report as one self-contained HTML page (inline style, no script, nothing
+/// fetched). The same bytes for the same grades, apart from the line saying when.
+fn class_page(page: &ClassPage) -> String {
+    let mut html = String::new();
+    let mut line = |text: String| {
+        html.push_str(&text);
+        html.push('\n');
+    };
+    let folder = escape(page.folder);
+    line("<!DOCTYPE html>".into());
+    line("<html lang=\"en\">".into());
+    line("<head>".into());
+    line("<meta charset=\"utf-8\">".into());
+    line("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">".into());
+    line(format!("<title>Class report: {folder}</title>"));
+    line(format!("<style>\n{PAGE_STYLE}</style>"));
+    line("</head>".into());
+    line("<body>".into());
+    line(format!("<h1>Class report: <code>{folder}</code></h1>"));
+    line(format!(
+        "<p>{} students x {} exercises, each file graded as <code>check ID --file FILE</code> \
+         grades it.</p>",
+        page.students.len(),
+        page.exercises.len()
+    ));
+    line(format!(
+        "<p class=\"generated\">Generated {}</p>",
+        escape(page.generated)
+    ));
+    line("<div class=\"scroll\">".into());
+    line("<table id=\"grades\">".into());
+    let mut head = String::from("<thead><tr><th scope=\"col\">student</th>");
+    for id in page.exercises {
+        head.push_str(&format!("<th scope=\"col\">{}</th>", escape(id)));
+    }
+    head.push_str("<th scope=\"col\">summary</th></tr></thead>");
+    line(head);
+    line("<tbody>".into());
+    for (name, row) in page.students.iter().zip(page.results) {
+        let mut cells = format!("<tr><th scope=\"row\">{}</th>", escape(name));
+        for (grade, file, _) in row {
+            let word = grade.word();
+            let title = (page.relative)(file)
+                .map(|file| format!(" title=\"{}\"", escape(&file)))
+                .unwrap_or_default();
+            cells.push_str(&format!(
+                "<td class=\"{}\" data-status=\"{word}\"{title}>{word}</td>",
+                word.replace(' ', "-")
+            ));
+        }
+        cells.push_str(&format!(
+            "<td>{} of {} done, {} not done, {} do not build, {} missing</td></tr>",
+            count(row, "done"),
+            page.exercises.len(),
+            count(row, "not done"),
+            count(row, "does not build"),
+            count(row, "missing"),
+        ));
+        line(cells);
+    }
+    line("</tbody>".into());
+    line("</table>".into());
+    line("</div>".into());
+    let mut failures = Vec::new();
+    for (name, row) in page.students.iter().zip(page.results) {
+        for (id, (grade, file, _)) in page.exercises.iter().zip(row) {
+            if let Some(first) = grade.first_line() {
+                let file = (page.relative)(file).unwrap_or_default();
+                failures.push(format!(
+                    "<li>{} {} (<code>{}</code>, {}): <code>{}</code></li>",
+                    escape(name),
+                    escape(id),
+                    escape(&file),
+                    grade.word(),
+                    escape(&first)
+                ));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        line(
+            "<h2>Why (the first line; <code>check ID --file FILE</code> shows all of it)</h2>"
+                .into(),
+        );
+        line("<ul id=\"why\">".into());
+        for failure in failures {
+            line(failure);
+        }
+        line("</ul>".into());
+    }
+    let unknown: Vec<&String> = page.unknown.iter().flatten().collect();
+    if !unknown.is_empty() {
+        line("<h2>Not graded, named like no starter</h2>".into());
+        line("<ul id=\"not-graded\">".into());
+        for file in unknown {
+            line(format!("<li><code>{}</code></li>", escape(file)));
+        }
+        line("</ul>".into());
+    }
+    line("</body>".into());
+    line("</html>".into());
+    html
+}
+
+/// Writes `text` to `path` whole: a temporary file in the same folder, renamed over `path`, so a
+/// reader never sees half a page. With no text, only proves that it could be written there.
+fn write_page(path: &Path, text: Option<&str>) -> Result<(), Usage> {
+    let failed = |error: std::io::Error| {
+        Usage(format!(
+            "--html {}: cannot write it: {error}",
+            path.display()
+        ))
+    };
+    if path.is_dir() || path.file_name().is_none() {
+        return Err(Usage(format!(
+            "--html {path:?}: is a folder or no file name; name the page's file, e.g. class.html"
+        )));
+    }
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Usage(format!(
+            "--html {}: there is no folder {}",
+            path.display(),
+            folder.display()
+        )));
+    }
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&format!(".{name}-{}-", std::process::id()))
+        .suffix(".tmp")
+        .tempfile_in(folder)
+        .map_err(failed)?;
+    let Some(text) = text else {
+        return Ok(());
+    };
+    // Interrupted (Ctrl-C) before the rename: the temporary file goes too.
+    let unfinished = temporary.path().to_path_buf();
+    let _cleanup = process::cleanup::register(move || {
+        let _ = std::fs::remove_file(&unfinished);
+    });
+    temporary.write_all(text.as_bytes()).map_err(failed)?;
+    temporary.as_file().sync_all().map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(failed)?;
+    }
+    temporary
+        .persist(path)
+        .map_err(|error| failed(error.error))?;
+    Ok(())
 }
 
 fn count(row: &[(Grade, Option<PathBuf>, f64)], word: &str) -> usize {

@@ -94,6 +94,9 @@ Options:
                          for a teacher: grade DIR/<student>/ex04a_mutex_counter.rs, ... (files
                          named like the starters, any subset) as `check --file` does, one row
                          per student; DIR and your progress are left untouched
+  report --class DIR --html FILE
+                         also write the same grades to FILE as one HTML page to open in a
+                         browser (self-contained: no scripts, nothing fetched)
 
 Your exercises are in lessons/exercises/; edit one, then check it, e.g.
   cargo run --bin workbook -- check 01a
@@ -188,6 +191,7 @@ struct Args {
     answers: Option<PathBuf>,
     class: Option<PathBuf>,
     only: Option<String>,
+    html: Option<PathBuf>,
 }
 
 fn parse(args: Vec<OsString>) -> Result<Args, Usage> {
@@ -230,13 +234,13 @@ fn parse(args: Vec<OsString>) -> Result<Args, Usage> {
                     return Err(Usage(format!("--{flag} is given twice")));
                 }
             }
-            Long(flag @ ("answers" | "class")) => {
+            Long(flag @ ("answers" | "class" | "html")) => {
                 let flag = flag.to_string();
                 let value = PathBuf::from(parser.value().map_err(invalid)?);
-                let slot = if flag == "answers" {
-                    &mut parsed.answers
-                } else {
-                    &mut parsed.class
+                let slot = match flag.as_str() {
+                    "answers" => &mut parsed.answers,
+                    "class" => &mut parsed.class,
+                    _ => &mut parsed.html,
                 };
                 if slot.replace(value).is_some() {
                     return Err(Usage(format!("--{flag} is given twice")));
@@ -293,7 +297,7 @@ fn run(args: Vec<OsString>) -> Outcome {
             "hint" => (&[], 1..=1),
             "solution" => (&["--force"], 1..=1),
             "reset" => (&["--yes"], 1..=1),
-            "report" => (&["--json", "--class", "--only"], 0..=0),
+            "report" => (&["--json", "--class", "--only", "--html"], 0..=0),
             "predict" => (&["--seed", "--part", "--answers"], 1..=1),
             other => {
                 return Err(Usage(format!(
@@ -312,6 +316,7 @@ fn run(args: Vec<OsString>) -> Outcome {
         ("--answers", args.answers.is_some()),
         ("--class", args.class.is_some()),
         ("--only", args.only.is_some()),
+        ("--html", args.html.is_some()),
     ] {
         if given && !flags_allowed.contains(&flag) {
             return Err(Usage(format!("{} does not take {flag}", args.command)));
@@ -339,6 +344,11 @@ fn run(args: Vec<OsString>) -> Outcome {
             "--only picks the exercises of report --class DIR; give --class too".into(),
         ));
     }
+    if args.html.is_some() && args.class.is_none() {
+        return Err(Usage(
+            "--html writes the page of report --class DIR; give --class too".into(),
+        ));
+    }
     // Grading a class reads and writes nothing of the teacher's own progress.
     let workbook = Workbook::open(args.class.is_none())?;
     let target = args.positional.first().map(String::as_str).unwrap_or("");
@@ -349,7 +359,9 @@ fn run(args: Vec<OsString>) -> Outcome {
         "solution" => workbook.solution(target, args.force),
         "reset" => workbook.reset(target, args.yes),
         "report" => match &args.class {
-            Some(dir) => workbook.class_report(dir, args.only.as_deref(), args.json),
+            Some(dir) => {
+                workbook.class_report(dir, args.only.as_deref(), args.json, args.html.as_deref())
+            }
             None => workbook.report(args.json),
         },
         "predict" => workbook.predict(grade::PredictRequest {
