@@ -6,8 +6,8 @@
 //!
 //! Skips (and says why) when `chromium` is not installed, or when there is no book: it reads the
 //! one named by `WORKBOOK_BOOK` (CI: `book/book`, after building it), or builds the book with
-//! `mdbook` into a temporary folder, or else reads `book/book` if it was built. With `WORKBOOK_REQUIRE_BROWSER=1` (CI) a skip is a
-//! failure.
+//! `mdbook` into a temporary folder, or else reads `book/book` if it was built. With
+//! `WORKBOOK_REQUIRE_BROWSER=1` (CI) a skip is a failure.
 //!
 //! One browser for the whole test, driven over `--remote-debugging-pipe` (the DevTools protocol,
 //! JSON messages ended by a NUL byte, on its file descriptors 3 and 4): starting Chromium costs
@@ -467,7 +467,10 @@ fn every_chapter_renders_in_a_real_browser() {
     let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Two windows (two cores): one loads a chapter while the other's is checked.
     let windows = [browser.open(), browser.open()];
-    let url = |page: &str| format!("file://{}", book.join(page).display());
+    let url = |page: &str| {
+        let path = book.join(page).display().to_string();
+        format!("file://{}", path.replace('%', "%25").replace(' ', "%20"))
+    };
     let mut next = chapters.iter();
     let mut showing: Vec<Option<&String>> = Vec::new();
     for window in &windows {
