@@ -104,7 +104,17 @@ impl Server {
 
     /// A number the lesson keeps under `prefix` (an `LLEN`, `HLEN` or counter).
     fn number(&self, command: &str, key: &str) -> usize {
-        let mut connection = self.connection().expect("Redis answers");
+        // A busy machine can make one connection miss its 500 ms: try again for a few seconds.
+        let started = Instant::now();
+        let mut connection = loop {
+            match self.connection() {
+                Some(connection) => break connection,
+                None if started.elapsed() < Duration::from_secs(10) => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                None => panic!("Redis does not answer for 10 s"),
+            }
+        };
         let value: Option<usize> = redis::cmd(command)
             .arg(key)
             .query(&mut connection)
