@@ -104,17 +104,7 @@ impl Server {
 
     /// A number the lesson keeps under `prefix` (an `LLEN`, `HLEN` or counter).
     fn number(&self, command: &str, key: &str) -> usize {
-        // A busy machine can make one connection miss its 500 ms: try again for a few seconds.
-        let started = Instant::now();
-        let mut connection = loop {
-            match self.connection() {
-                Some(connection) => break connection,
-                None if started.elapsed() < Duration::from_secs(10) => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                None => panic!("Redis does not answer for 10 s"),
-            }
-        };
+        let mut connection = self.answering();
         let value: Option<usize> = redis::cmd(command)
             .arg(key)
             .query(&mut connection)
@@ -122,9 +112,24 @@ impl Server {
         value.unwrap_or(0)
     }
 
+    /// A connection, retried for up to 10 s: a busy machine can make one connection miss its
+    /// 500 ms.
+    fn answering(&self) -> redis::Connection {
+        let started = Instant::now();
+        loop {
+            match self.connection() {
+                Some(connection) => return connection,
+                None if started.elapsed() < Duration::from_secs(10) => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                None => panic!("Redis does not answer for 10 s"),
+            }
+        }
+    }
+
     /// Jobs in every processing list of `prefix`.
     fn processing(&self, prefix: &str) -> usize {
-        let mut connection = self.connection().expect("Redis answers");
+        let mut connection = self.answering();
         let lists: Vec<String> = redis::cmd("KEYS")
             .arg(format!("{prefix}:processing:*"))
             .query(&mut connection)
