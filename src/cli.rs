@@ -218,8 +218,8 @@ impl Cli {
             (
                 "--svg FILE".into(),
                 match &self.svg_live {
-                    Some(what) => format!("live: {what}; replay: also draw the timeline (one lane per thread) as SVG in FILE"),
-                    None => "replay: also draw the timeline (one lane per thread, locks, waits, messages) as SVG in FILE".into(),
+                    Some(what) => format!("live: {what}; replay: also draw the timeline (one lane per thread) as SVG in FILE (built with --features svg)"),
+                    None => "replay: also draw the timeline (one lane per thread, locks, waits, messages) as SVG in FILE (built with --features svg)".into(),
                 },
             ),
         ];
@@ -478,6 +478,15 @@ impl Cli {
                     return Err(CliError::Invalid(
                         "--svg draws a replay's timeline: add --seed N or --schedule DIGITS".into(),
                     ));
+                }
+                Mode::Live => {}
+                _ if !crate::svg::TIMELINES => {
+                    return Err(CliError::Invalid(format!(
+                        "this build draws no timelines (they are the `svg` feature, left out of \
+                         a first build): cargo run --features svg --bin {} -- {}",
+                        self.program,
+                        given.join(" ")
+                    )));
                 }
                 _ => {}
             }
