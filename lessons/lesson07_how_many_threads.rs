@@ -363,7 +363,7 @@ fn draw(
     cpu: &[Row],
     io: &[Row],
 ) {
-    use workbook::svg::{Point, Series, chart};
+    use workbook::svg::{Point, Series, draw_chart};
     let points = |rows: &[Row]| -> Vec<Point> {
         rows.iter()
             .map(|row| Point {
@@ -404,13 +404,14 @@ fn draw(
             format!("median of {} runs", plan.runs)
         }
     );
-    let picture = chart(
+    draw_chart(
+        flags,
+        path,
         "lesson07: run time against thread count",
         &note,
         &series,
         cores,
     );
-    workbook::svg::write_or_exit(flags, path, &picture);
     println!("The chart of parts 1 and 2 is in {}.", path.display());
 }
 

@@ -218,8 +218,8 @@ impl Cli {
             (
                 "--svg FILE".into(),
                 match &self.svg_live {
-                    Some(what) => format!("live: {what}; replay: also draw the timeline (one lane per thread) as SVG in FILE (built with --features svg)"),
-                    None => "replay: also draw the timeline (one lane per thread, locks, waits, messages) as SVG in FILE (built with --features svg)".into(),
+                    Some(what) => format!("live: {what}; replay: also draw the timeline (one lane per thread) as SVG in FILE (needs --features svg)"),
+                    None => "replay: also draw the timeline (one lane per thread, locks, waits, messages) as SVG in FILE (needs --features svg)".into(),
                 },
             ),
         ];
@@ -479,16 +479,13 @@ impl Cli {
                         "--svg draws a replay's timeline: add --seed N or --schedule DIGITS".into(),
                     ));
                 }
-                Mode::Live => {}
-                _ if !crate::svg::TIMELINES => {
-                    return Err(CliError::Invalid(format!(
-                        "this build draws no timelines (they are the `svg` feature, left out of \
-                         a first build): cargo run --features svg --bin {} -- {}",
-                        self.program,
-                        given.join(" ")
-                    )));
-                }
                 _ => {}
+            }
+            if !crate::svg::PICTURES {
+                return Err(CliError::Invalid(crate::svg::refusal(
+                    &self.program,
+                    &given,
+                )));
             }
             crate::svg::check_path(path).map_err(CliError::Invalid)?;
         }

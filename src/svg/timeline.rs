@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{document, escape, wrap, write_or_exit};
+use super::draw::{document, escape, wrap, write_or_exit};
 use crate::cli::Flags;
 use crate::run::Replayed;
 use crate::scheduler::{Ending, format_time};
