@@ -39,10 +39,10 @@ pub const PICTURES: bool = cfg!(feature = "svg");
 
 /// The one-line refusal of `--svg` in a build without the `svg` feature: the same command with
 /// `--features svg`.
-pub(crate) fn refusal(flags_program: &str, given: &[String]) -> String {
+pub(crate) fn refusal(program: &str, given: &[String]) -> String {
     format!(
         "this build draws no pictures (they are the `svg` feature, left out of a first \
-         build): cargo run --features svg --bin {flags_program} -- {}",
+         build): cargo run --features svg --bin {program} -- {}",
         given.join(" ")
     )
 }
