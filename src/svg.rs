@@ -83,10 +83,10 @@ pub(crate) fn after_replay(flags: &Flags, replayed: &Replayed) {
     let _ = (flags, replayed);
 }
 
-/// `--svg FILE` in a live run of lesson07: draws `series` as a chart (`chart`, with the feature) and writes
-/// it to `path`, or ends the program with one `error:` line and status 2. In a build without
-/// the `svg` feature the command line has refused `--svg` already; called anyway, it ends the
-/// program with that same refusal.
+/// `--svg FILE` in a live run of lesson07: draws `series` as a chart (`chart`, with the feature)
+/// and writes it to `path`, or ends the program with one `error:` line and status 2. In a build
+/// without the `svg` feature the command line has refused `--svg` already; called anyway, it
+/// ends the program with that same refusal.
 pub fn draw_chart(
     flags: &Flags,
     path: &Path,
